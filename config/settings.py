@@ -1,0 +1,215 @@
+"""Settings loaded from the environment and `.env`, validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+T = TypeVar("T")
+
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+_SNOWFLAKE = re.compile(r"^[0-9]{15,21}$")
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(:[0-9]{1,5})?/?$")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message is one line fit for a terminal.
+
+    Parameters
+    ----------
+    variable:
+        The environment variable at fault.
+    expected:
+        What that variable should hold, in plain words.
+    """
+
+    def __init__(self, variable: str, expected: str) -> None:
+        self.variable = variable
+        self.expected = expected
+        super().__init__(f"{variable}: {expected}")
+
+
+class Secret:
+    """A string that never shows itself in `repr`, `str` or f-strings."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting of DESIGN section 8, with its default."""
+
+    discord_token: Secret = field(repr=False)
+    dev_channel_id: int | None = None
+    alert_channel_id: int | None = None
+    default_timezone: str = "UTC"
+    database_path: Path = Path("data/cadence.db")
+    dev_guild_id: int | None = None
+    log_level: str = "INFO"
+    max_tasks_per_guild: int = 200
+    min_interval_seconds: int = 60
+    max_consecutive_failures: int = 3
+    history_per_task: int = 100
+    catch_up_max: int = 10
+    resume_window_seconds: int = 120
+    guild_data_retention_days: int = 30
+    discord_api_base: str | None = None
+    sandbox: bool = False
+
+    @property
+    def default_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.default_timezone)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    *,
+    env_file: str | Path | None = ".env",
+    sandbox: bool = False,
+) -> Settings:
+    """Build `Settings` from `environ` (default `os.environ`) over the values of `env_file`.
+
+    Real environment variables win over `.env`. Raises `SettingsError` naming the first bad
+    variable. In sandbox mode no token is needed and `MIN_INTERVAL_SECONDS` defaults to 5.
+    """
+    values: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    reader = _Reader(values)
+
+    token = reader.text("DISCORD_TOKEN")
+    if not token and not sandbox:
+        raise SettingsError(
+            "DISCORD_TOKEN",
+            "is not set; put your bot token in .env (see .env.example), "
+            "or try Cadence offline with: python bot.py --sandbox",
+        )
+    if token and (any(ch.isspace() for ch in token) or len(token) < 20):
+        raise SettingsError(
+            "DISCORD_TOKEN",
+            "does not look like a bot token (expected one line of 20+ characters, no spaces); "
+            "copy it again from the Developer Portal's Bot page",
+        )
+    return Settings(
+        discord_token=Secret(token or ""),
+        dev_channel_id=reader.snowflake("DEV_CHANNEL_ID"),
+        alert_channel_id=reader.snowflake("ALERT_CHANNEL_ID"),
+        default_timezone=reader.value("DEFAULT_TIMEZONE", "UTC", _zone),
+        database_path=Path(reader.text("DATABASE_PATH") or "data/cadence.db"),
+        dev_guild_id=reader.snowflake("DEV_GUILD_ID"),
+        log_level=reader.value("LOG_LEVEL", "INFO", _log_level),
+        max_tasks_per_guild=reader.count("MAX_TASKS_PER_GUILD", 200, minimum=1),
+        min_interval_seconds=reader.count("MIN_INTERVAL_SECONDS", 5 if sandbox else 60, minimum=1),
+        max_consecutive_failures=reader.count("MAX_CONSECUTIVE_FAILURES", 3, minimum=1),
+        history_per_task=reader.count("HISTORY_PER_TASK", 100, minimum=1),
+        catch_up_max=reader.count("CATCH_UP_MAX", 10, minimum=0),
+        resume_window_seconds=reader.count("RESUME_WINDOW_SECONDS", 120, minimum=0),
+        guild_data_retention_days=reader.count("GUILD_DATA_RETENTION_DAYS", 30, minimum=0),
+        discord_api_base=reader.value("DISCORD_API_BASE", None, _origin),
+        sandbox=sandbox,
+    )
+
+
+class _Reader:
+    """Reads one variable at a time and turns a bad value into a `SettingsError`."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = values
+
+    def text(self, name: str) -> str | None:
+        raw = self._values.get(name)
+        if raw is None:
+            return None
+        raw = raw.strip()
+        return raw or None
+
+    def value(self, name: str, default: T, convert: Callable[[str, str], T]) -> T:
+        raw = self.text(name)
+        return default if raw is None else convert(name, raw)
+
+    def snowflake(self, name: str) -> int | None:
+        return self.value(name, None, _snowflake)
+
+    def count(self, name: str, default: int, *, minimum: int) -> int:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            number = int(raw)
+        except ValueError:
+            number = None
+        if number is None or number < minimum:
+            raise SettingsError(name, f"expects a whole number of at least {minimum}, got {raw!r}")
+        return number
+
+
+def _snowflake(name: str, raw: str) -> int:
+    if not _SNOWFLAKE.match(raw):
+        raise SettingsError(
+            name,
+            f"expects a Discord id (15-21 digits; right-click the channel or server with "
+            f"Developer Mode on and choose Copy ID), got {raw!r}",
+        )
+    return int(raw)
+
+
+def _zone(name: str, raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise SettingsError(
+            name, f"expects an IANA timezone name such as Europe/Berlin or UTC, got {raw!r}"
+        ) from None
+    return raw
+
+
+def _log_level(name: str, raw: str) -> str:
+    level = raw.upper()
+    if level not in LOG_LEVELS:
+        raise SettingsError(name, f"expects one of {', '.join(LOG_LEVELS)}, got {raw!r}")
+    return level
+
+
+def _origin(name: str, raw: str) -> str:
+    if not _ORIGIN.match(raw):
+        raise SettingsError(
+            name, f"expects an origin such as http://127.0.0.1:8765 (no path), got {raw!r}"
+        )
+    return raw.rstrip("/")
+
+
+def describe_settings(settings: Settings) -> dict[str, Any]:
+    """The settings as a dict safe to log: the token is reduced to whether it is set."""
+    out: dict[str, Any] = {}
+    for name in Settings.__dataclass_fields__:
+        value = getattr(settings, name)
+        out[name] = ("set" if value else "not set") if name == "discord_token" else value
+    return out

@@ -1,0 +1,222 @@
+"""Runtime changes to tasks: create, edit, pause, resume, delete, skip, run now.
+
+Every change is validated before anything is written, writes an audit row, and keeps the
+engine's index in step. Errors a user can fix are `ScheduleError`s (or storage's
+`DuplicateTaskError` / `TaskNotFoundError`) with a message fit to show them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+from scheduler.engine import Engine
+from scheduler.errors import ScheduleError
+from scheduler.planning import schedule_for_task
+from storage import (
+    NewTask,
+    Run,
+    RunExistsError,
+    RunTrigger,
+    Task,
+    TaskKind,
+    TaskNotFoundError,
+    TaskSource,
+    TaskStatus,
+)
+
+log = logging.getLogger(__name__)
+
+SCHEDULE_FIELDS = frozenset({"kind", "spec", "timezone", "start_at", "end_at"})
+EDITABLE_FIELDS = SCHEDULE_FIELDS | {
+    "name",
+    "payload",
+    "destinations",
+    "catch_up",
+    "max_runs",
+}
+
+
+class TaskControl:
+    """The operations behind the slash commands and the developer API."""
+
+    def __init__(self, engine: Engine, *, max_tasks_per_guild: int = 200) -> None:
+        self.engine = engine
+        self.max_tasks_per_guild = max_tasks_per_guild
+
+    async def get(self, guild_id: int | None, task_id: int) -> Task:
+        """A task of this guild (None: a code task); another guild's task is not found."""
+        task = await self.engine.tasks.get(task_id)
+        if task is None or task.guild_id != guild_id:
+            raise TaskNotFoundError(task_id)
+        return task
+
+    async def create(self, new: NewTask, *, actor_id: int | None = None) -> Task:
+        """Store a new task with its first instant and start tracking it."""
+        now = self.engine.clock.now()
+        if new.source == TaskSource.ADMIN and new.guild_id is not None:
+            count = await self.engine.tasks.count_for_guild(new.guild_id)
+            if count >= self.max_tasks_per_guild:
+                raise ScheduleError(
+                    f"This server already has {count} tasks, the most allowed "
+                    f"({self.max_tasks_per_guild}). Delete one with /schedule delete first."
+                )
+        probe = _probe(new, now)
+        first = schedule_for_task(probe, await self.engine.zone_for(probe)).next_fire(None, now)
+        if first is None:
+            raise ScheduleError(
+                "This schedule has no run in the future (is its end already past?).",
+                example="end: a date after the first run",
+            )
+        if new.kind == TaskKind.INTERVAL and new.start_at is None:
+            # Pin the origin, so a restart or an edit elsewhere never shifts the phase.
+            new = replace(new, start_at=first)
+        task = await self.engine.tasks.create(replace(new, next_run_at=first, created_at=now))
+        await self.engine.audit.add(
+            task.guild_id, task.id, actor_id, "create", _describe_new(task), now
+        )
+        self.engine.track(task)
+        return task
+
+    async def edit(self, task: Task, changes: dict[str, Any], *, actor_id: int | None) -> Task:
+        """Apply `changes`; a changed schedule restarts from now."""
+        unknown = set(changes) - EDITABLE_FIELDS
+        if unknown:
+            raise ValueError(f"cannot edit {sorted(unknown)}")
+        now = self.engine.clock.now()
+        changes = {k: v for k, v in changes.items() if getattr(task, k) != v}
+        if not changes:
+            return task
+        update: dict[str, Any] = dict(changes)
+        if SCHEDULE_FIELDS & changes.keys():
+            candidate = replace(task, **changes, created_at=now)
+            if candidate.kind == TaskKind.INTERVAL and "start_at" not in changes:
+                candidate = replace(candidate, start_at=None)
+            schedule = schedule_for_task(candidate, await self.engine.zone_for(candidate))
+            first = schedule.next_fire(None, now)
+            if first is None:
+                raise ScheduleError("With this change the task would never run again.")
+            if candidate.kind == TaskKind.INTERVAL and candidate.start_at is None:
+                update["start_at"] = first
+            if task.status == TaskStatus.ACTIVE:
+                update["next_run_at"] = first
+        updated = await self.engine.tasks.update(task.id, updated_by=actor_id, at=now, **update)
+        detail = {k: _plain(v) for k, v in changes.items()}
+        await self.engine.audit.add(task.guild_id, task.id, actor_id, "edit", detail, now)
+        self.engine.track(updated)
+        return updated
+
+    async def pause(self, task: Task, *, actor_id: int | None, reason: str = "paused") -> Task:
+        if task.status != TaskStatus.ACTIVE:
+            raise ScheduleError(f"Task {task.name!r} is not active (it is {task.status}).")
+        now = self.engine.clock.now()
+        updated = await self.engine.tasks.update(
+            task.id, status=TaskStatus.PAUSED, paused_reason=reason, updated_by=actor_id, at=now
+        )
+        await self.engine.audit.add(task.guild_id, task.id, actor_id, "pause", {}, now)
+        return updated
+
+    async def resume(self, task: Task, *, actor_id: int | None) -> Task:
+        """Make a paused or failed task active again, from its next instant after now."""
+        if task.status == TaskStatus.ACTIVE:
+            raise ScheduleError(f"Task {task.name!r} is already active.")
+        now = self.engine.clock.now()
+        schedule = await self.engine.schedule_of(task)
+        following = schedule.next_after(now)
+        if following is None:
+            raise ScheduleError(
+                f"Task {task.name!r} has no run left in the future; edit its schedule first."
+            )
+        updated = await self.engine.tasks.update(
+            task.id,
+            status=TaskStatus.ACTIVE,
+            paused_reason=None,
+            consecutive_failures=0,
+            next_run_at=following,
+            updated_by=actor_id,
+            at=now,
+        )
+        await self.engine.audit.add(task.guild_id, task.id, actor_id, "resume", {}, now)
+        self.engine.track(updated)
+        return updated
+
+    async def delete(self, task: Task, *, actor_id: int | None) -> None:
+        now = self.engine.clock.now()
+        await self.engine.tasks.delete(task.id)
+        await self.engine.audit.add(
+            task.guild_id, task.id, actor_id, "delete", {"name": task.name, "spec": task.spec}, now
+        )
+
+    async def skip(self, task: Task, count: int, *, actor_id: int | None) -> Task:
+        if task.kind == "date":
+            raise ScheduleError(
+                "Only recurring tasks can skip runs; pause or delete a one-time task."
+            )
+        if not 1 <= count <= 1000:
+            raise ScheduleError("count must be between 1 and 1000.", example="count: 2")
+        now = self.engine.clock.now()
+        updated = await self.engine.tasks.update(
+            task.id, skip_next=task.skip_next + count, updated_by=actor_id, at=now
+        )
+        await self.engine.audit.add(task.guild_id, task.id, actor_id, "skip", {"count": count}, now)
+        return updated
+
+    async def run_now(self, task: Task, *, actor_id: int | None) -> Run:
+        """Run the task once now, recorded as a manual run; its schedule is untouched."""
+        now = self.engine.clock.now()
+        try:
+            run = await self.engine.runs.start(task.id, now, RunTrigger.MANUAL, now)
+        except RunExistsError as exc:
+            raise ScheduleError("That task was just run; try again in a second.") from exc
+        await self.engine.audit.add(task.guild_id, task.id, actor_id, "run", {}, now)
+        return await self.engine.execute_run(task, run)
+
+
+def _probe(new: NewTask, now: Any) -> Task:
+    """A not-yet-stored task, enough to compute its schedule."""
+    return Task(
+        id=0,
+        guild_id=new.guild_id,
+        source=new.source,
+        job_id=new.job_id,
+        name=new.name,
+        kind=new.kind,
+        spec=new.spec,
+        timezone=new.timezone,
+        start_at=new.start_at,
+        end_at=new.end_at,
+        max_runs=new.max_runs,
+        payload=new.payload,
+        destinations=new.destinations,
+        rotation_index=0,
+        status=new.status,
+        paused_reason=None,
+        catch_up=new.catch_up,
+        skip_next=0,
+        next_run_at=None,
+        last_run_at=None,
+        run_count=0,
+        failure_count=0,
+        consecutive_failures=0,
+        created_by=new.created_by,
+        created_at=now,
+        updated_by=new.created_by,
+        updated_at=now,
+    )
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _describe_new(task: Task) -> dict[str, Any]:
+    return {
+        "name": task.name,
+        "kind": str(task.kind),
+        "spec": task.spec,
+        "timezone": task.timezone,
+        "next_run_at": _plain(task.next_run_at),
+    }

@@ -1,0 +1,205 @@
+"""Executes one run: posts an admin task's message or calls a code task's function.
+
+The run row (`running`) is written by the engine before the runner is called. Transient
+errors are retried inside the run with backoff and jitter and the same nonce; permanent ones
+are not. The runner never raises for a failed delivery: it returns an `Outcome`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from scheduler.clock import Clock
+from scheduler.payload import allowed_mentions, is_webhook, make_nonce, pick_variant
+from scheduler.protocols import (
+    Deliverer,
+    Delivery,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
+from storage import Task
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with jitter: `base * 2**(n-1)` seconds, capped, ±`jitter` share."""
+
+    attempts: int = 4
+    base: float = 1.0
+    cap: float = 30.0
+    jitter: float = 0.25
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        raw = min(self.cap, self.base * 2 ** (attempt - 1))
+        return max(0.0, raw * (1 + rng.uniform(-self.jitter, self.jitter)))
+
+
+@dataclass(frozen=True, slots=True)
+class CodeJob:
+    """A developer's function registered under a job id, with its arguments (never pickled)."""
+
+    job_id: str
+    func: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    send_alert: bool = False
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What happened in one run."""
+
+    ok: bool = True
+    message_ids: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    attempts: int = 0
+    pause_now: bool = False
+    fix: str = ""
+    unknown: bool = False
+
+    @property
+    def error(self) -> str | None:
+        return "; ".join(self.errors) if self.errors else None
+
+
+class Runner:
+    """Delivers admin tasks through a `Deliverer` and calls code tasks from a registry."""
+
+    def __init__(
+        self,
+        *,
+        deliverer: Deliverer,
+        clock: Clock,
+        code_jobs: Mapping[str, CodeJob],
+        retry: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._deliverer = deliverer
+        self._clock = clock
+        self._code_jobs = code_jobs
+        self._retry = retry or RetryPolicy()
+        self._rng = rng or random.Random()
+
+    async def execute(
+        self, task: Task, scheduled_for: datetime, *, resend: bool = False
+    ) -> Outcome:
+        """Run `task` for `scheduled_for`. With `resend`, webhook posts are not repeated."""
+        if task.source == "code":
+            if resend:
+                return Outcome(
+                    ok=False,
+                    unknown=True,
+                    errors=["the process stopped while this code job ran; not re-run"],
+                )
+            return await self._call(task)
+        return await self._post(task, scheduled_for, resend=resend)
+
+    async def _call(self, task: Task) -> Outcome:
+        job = self._code_jobs.get(task.job_id or "")
+        if job is None:
+            return Outcome(
+                ok=False, attempts=1, errors=[f"no function registered for {task.job_id!r}"]
+            )
+        try:
+            result = job.func(*job.args, **dict(job.kwargs))
+            if inspect.isawaitable(result):
+                await result
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("Code job %s raised", task.job_id)
+            return Outcome(ok=False, attempts=1, errors=[f"{type(exc).__name__}: {exc}"])
+        return Outcome(ok=True, attempts=1)
+
+    async def _post(self, task: Task, scheduled_for: datetime, *, resend: bool) -> Outcome:
+        outcome = Outcome()
+        _, message = pick_variant(task.payload, task.rotation_index, task.id, scheduled_for)
+        if not task.destinations:
+            outcome.ok = False
+            outcome.errors.append("the task has no destination")
+            return outcome
+        if not message:
+            outcome.ok = False
+            outcome.errors.append("the task has no message")
+            return outcome
+        mentions = allowed_mentions(task.payload)
+        for index, destination in enumerate(task.destinations):
+            webhook = is_webhook(destination)
+            if resend and webhook:
+                outcome.unknown = True
+                outcome.errors.append(
+                    f"webhook post to channel {destination.get('channel_id')} may or may not "
+                    "have been sent before the restart (webhooks take no nonce); not re-sent"
+                )
+                continue
+            delivery = Delivery(
+                task_id=task.id,
+                guild_id=task.guild_id,
+                task_name=task.name,
+                scheduled_for=scheduled_for,
+                destination=destination,
+                message=message,
+                nonce=None if webhook else make_nonce(task.id, scheduled_for, index),
+                allowed_mentions=mentions,
+                created_by=task.created_by,
+            )
+            await self._deliver_with_retry(delivery, outcome)
+        return outcome
+
+    async def _deliver_with_retry(self, delivery: Delivery, outcome: Outcome) -> None:
+        where = _where(delivery.destination)
+        for attempt in range(1, self._retry.attempts + 1):
+            outcome.attempts = max(outcome.attempts, attempt)
+            try:
+                message_id = await self._deliverer.deliver(_with_attempt(delivery, attempt))
+            except TransientDeliveryError as exc:
+                if attempt < self._retry.attempts:
+                    delay = self._retry.delay(attempt, self._rng)
+                    log.info(
+                        "Task %s: transient error to %s (%s); retry %d in %.1fs",
+                        delivery.task_id,
+                        where,
+                        exc.reason,
+                        attempt,
+                        delay,
+                    )
+                    await self._clock.sleep(delay)
+                    continue
+                outcome.ok = False
+                outcome.errors.append(f"{where}: {exc.reason} (gave up after {attempt} attempts)")
+                return
+            except PermanentDeliveryError as exc:
+                outcome.ok = False
+                outcome.errors.append(f"{where}: {exc.reason}")
+                outcome.pause_now = outcome.pause_now or exc.pause_now
+                outcome.fix = outcome.fix or exc.fix
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("Task %s: unexpected error delivering to %s", delivery.task_id, where)
+                outcome.ok = False
+                outcome.errors.append(f"{where}: unexpected error {type(exc).__name__}")
+                return
+            outcome.message_ids.append(message_id)
+            return
+
+
+def _with_attempt(delivery: Delivery, attempt: int) -> Delivery:
+    if attempt == delivery.attempt:
+        return delivery
+    return replace(delivery, attempt=attempt)
+
+
+def _where(destination: Mapping[str, Any]) -> str:
+    kind = destination.get("type", "channel")
+    return f"{kind} <#{destination.get('thread_id') or destination.get('channel_id')}>"

@@ -1,0 +1,81 @@
+"""Cadence storage: one SQLite database (aiosqlite), numbered migrations, repositories that
+return frozen dataclasses. Knows nothing of discord or APScheduler.
+
+    db = await Database.open(settings.database_path)
+    tasks = TaskRepository(db)
+    ...
+    await db.close()
+"""
+
+from __future__ import annotations
+
+from storage.audit import AuditRepository
+from storage.database import Database
+from storage.errors import (
+    DuplicateTaskError,
+    RunExistsError,
+    RunNotFoundError,
+    SchemaTooNewError,
+    TaskNotFoundError,
+)
+from storage.guilds import SETTING_DEFAULTS, GuildSettingsRepository
+from storage.migrate import latest_version
+from storage.models import (
+    AuditEntry,
+    CatchUp,
+    GuildSettings,
+    MentionPolicy,
+    NewTask,
+    Notice,
+    NoticeLevel,
+    Run,
+    RunStats,
+    RunStatus,
+    RunTrigger,
+    Task,
+    TaskKind,
+    TaskSource,
+    TaskStatus,
+)
+from storage.notices import NoticeRepository
+from storage.runs import RunRepository
+from storage.state import StateRepository
+from storage.tasks import GUILD_LEFT_REASON, UPDATABLE_FIELDS, ScheduleIndex, TaskRepository
+from storage.timeconv import from_ms, to_ms
+
+__all__ = [
+    "GUILD_LEFT_REASON",
+    "SETTING_DEFAULTS",
+    "UPDATABLE_FIELDS",
+    "AuditEntry",
+    "AuditRepository",
+    "CatchUp",
+    "Database",
+    "DuplicateTaskError",
+    "GuildSettings",
+    "GuildSettingsRepository",
+    "MentionPolicy",
+    "NewTask",
+    "Notice",
+    "NoticeLevel",
+    "NoticeRepository",
+    "Run",
+    "RunExistsError",
+    "RunNotFoundError",
+    "RunRepository",
+    "RunStats",
+    "RunStatus",
+    "RunTrigger",
+    "ScheduleIndex",
+    "SchemaTooNewError",
+    "StateRepository",
+    "Task",
+    "TaskKind",
+    "TaskNotFoundError",
+    "TaskRepository",
+    "TaskSource",
+    "TaskStatus",
+    "from_ms",
+    "latest_version",
+    "to_ms",
+]

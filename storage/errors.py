@@ -1,0 +1,75 @@
+"""Errors raised by the storage layer; each carries a message fit for a user or an operator."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storage.models import Run
+
+__all__ = [
+    "DuplicateTaskError",
+    "RunExistsError",
+    "RunNotFoundError",
+    "SchemaTooNewError",
+    "TaskNotFoundError",
+]
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database file was written by a newer Cadence than this one."""
+
+    def __init__(self, path: str, found: int, known: int) -> None:
+        self.path = path
+        self.found = found
+        self.known = known
+        super().__init__(
+            f"Database {path} was written by a newer Cadence (schema {found}, "
+            f"this version knows up to {known}). Upgrade Cadence or use another DATABASE_PATH."
+        )
+
+
+class DuplicateTaskError(ValueError):
+    """A task with the same name (in that guild) or the same job_id already exists."""
+
+    def __init__(self, field: str, value: str) -> None:
+        self.field = field
+        self.value = value
+        if field == "job_id":
+            message = f"A code task with job_id {value!r} already exists."
+        else:
+            message = f"A task named {value!r} already exists in this server."
+        super().__init__(message)
+
+
+class _LookupMessage(KeyError):
+    # KeyError's str() quotes its argument; these carry a sentence instead.
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class TaskNotFoundError(_LookupMessage):
+    """No task with that id (or not in that guild)."""
+
+    def __init__(self, task_id: int) -> None:
+        self.task_id = task_id
+        super().__init__(f"Task {task_id} does not exist.")
+
+
+class RunNotFoundError(_LookupMessage):
+    """No run with that id."""
+
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
+        super().__init__(f"Run {run_id} does not exist.")
+
+
+class RunExistsError(ValueError):
+    """A run for this (task, scheduled_for, trigger) was already started; `existing` is it."""
+
+    def __init__(self, existing: Run) -> None:
+        self.existing = existing
+        super().__init__(
+            f"Task {existing.task_id} already has a {existing.trigger} run for "
+            f"{existing.scheduled_for.isoformat()} (run {existing.id}, {existing.status})."
+        )

@@ -1,0 +1,246 @@
+"""RunRepository: one row per firing of a task for one scheduled instant."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from storage._codec import dump_json, is_foreign_key_error
+from storage._rows import run_from_row
+from storage.database import Database
+from storage.errors import RunExistsError, RunNotFoundError, TaskNotFoundError
+from storage.models import Run, RunStats, RunStatus, RunTrigger
+from storage.timeconv import from_ms_or_none, to_ms
+
+__all__ = ["RunRepository"]
+
+log = logging.getLogger(__name__)
+
+_FINAL_STATUSES = frozenset(RunStatus) - {RunStatus.RUNNING}
+_BULK_STATUSES = frozenset({RunStatus.MISSED, RunStatus.SKIPPED})
+
+
+class RunRepository:
+    """Run history: written before anything is sent, finished after."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def start(
+        self, task_id: int, scheduled_for: datetime, trigger: RunTrigger, started_at: datetime
+    ) -> Run:
+        """Insert a ``running`` row for (task, scheduled_for, trigger) and return it.
+
+        Raises
+        ------
+        RunExistsError
+            That run was already started (its ``existing`` attribute is the stored Run);
+            nothing is written. This is how the engine never fires one instant twice.
+        TaskNotFoundError
+            The task is gone.
+        """
+        scheduled_ms = to_ms(scheduled_for)
+        query = """
+            INSERT INTO runs (task_id, scheduled_for, trigger, status, started_at, attempts)
+            VALUES (?, ?, ?, 'running', ?, 0)
+            ON CONFLICT (task_id, scheduled_for, trigger) DO NOTHING
+            RETURNING *
+        """
+        params = (task_id, scheduled_ms, RunTrigger(trigger), to_ms(started_at))
+        try:
+            rows = await self._db.execute_returning(query, params)
+        except sqlite3.IntegrityError as error:
+            if is_foreign_key_error(error):
+                raise TaskNotFoundError(task_id) from error
+            raise
+        if rows:
+            return run_from_row(rows[0])
+        query = """
+            SELECT * FROM runs WHERE task_id = ? AND scheduled_for = ? AND trigger = ?
+        """
+        existing = await self._db.fetch_one(query, (task_id, scheduled_ms, RunTrigger(trigger)))
+        assert existing is not None  # the conflict said so
+        raise RunExistsError(run_from_row(existing))
+
+    async def finish(
+        self,
+        run_id: int,
+        status: RunStatus,
+        *,
+        finished_at: datetime,
+        late_by_ms: int | None,
+        attempts: int,
+        error: str | None = None,
+        message_ids: Sequence[int] | None = None,
+    ) -> Run:
+        """Record a run's outcome (any status but ``running``).
+
+        Raises
+        ------
+        RunNotFoundError
+            No such run (e.g. pruned or cascaded away with its task).
+        """
+        status = RunStatus(status)
+        if status not in _FINAL_STATUSES:
+            raise ValueError(f"a run cannot finish as {status!r}")
+        query = """
+            UPDATE runs
+            SET status = ?, finished_at = ?, late_by_ms = ?, attempts = ?, error = ?,
+                message_ids = ?
+            WHERE id = ?
+            RETURNING *
+        """
+        params = (
+            status,
+            to_ms(finished_at),
+            late_by_ms,
+            attempts,
+            error,
+            dump_json(list(message_ids or ())),
+            run_id,
+        )
+        rows = await self._db.execute_returning(query, params)
+        if not rows:
+            raise RunNotFoundError(run_id)
+        return run_from_row(rows[0])
+
+    async def record_many(
+        self,
+        task_id: int,
+        scheduled_for_list: Iterable[datetime],
+        status: RunStatus,
+        trigger: RunTrigger,
+        at: datetime,
+    ) -> int:
+        """Record ``missed`` or ``skipped`` runs in one transaction, ignoring instants
+        already recorded; return how many rows were added."""
+        status = RunStatus(status)
+        if status not in _BULK_STATUSES:
+            raise ValueError(f"record_many records missed or skipped runs, not {status!r}")
+        at_ms = to_ms(at)
+        trigger = RunTrigger(trigger)
+        rows = [(task_id, to_ms(instant), trigger, status, at_ms) for instant in scheduled_for_list]
+        if not rows:
+            return 0
+        query = """
+            INSERT INTO runs (task_id, scheduled_for, trigger, status, finished_at)
+            VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (task_id, scheduled_for, trigger) DO NOTHING
+        """
+        try:
+            return await self._db.execute_many(query, rows)
+        except sqlite3.IntegrityError as error:
+            if is_foreign_key_error(error):
+                raise TaskNotFoundError(task_id) from error
+            raise
+
+    async def get(self, run_id: int) -> Run | None:
+        query = """SELECT * FROM runs WHERE id = ?"""
+        row = await self._db.fetch_one(query, (run_id,))
+        return None if row is None else run_from_row(row)
+
+    async def running(self) -> list[Run]:
+        """Rows still ``running`` (after a crash: to resume or mark unknown), oldest first."""
+        query = """SELECT * FROM runs WHERE status = 'running' ORDER BY id"""
+        return [run_from_row(row) for row in await self._db.fetch_all(query)]
+
+    async def mark_unknown(self, run_id: int, error: str, at: datetime) -> Run:
+        """Close a run whose outcome cannot be known (left ``running`` too long ago)."""
+        query = """
+            UPDATE runs SET status = 'unknown', error = ?, finished_at = ?
+            WHERE id = ?
+            RETURNING *
+        """
+        rows = await self._db.execute_returning(query, (error, to_ms(at), run_id))
+        if not rows:
+            raise RunNotFoundError(run_id)
+        return run_from_row(rows[0])
+
+    async def list_for_task(self, task_id: int, limit: int = 25) -> list[Run]:
+        """The task's runs, newest scheduled instant first."""
+        query = """
+            SELECT * FROM runs WHERE task_id = ?
+            ORDER BY scheduled_for DESC, id DESC
+            LIMIT ?
+        """
+        rows = await self._db.fetch_all(query, (task_id, limit))
+        return [run_from_row(row) for row in rows]
+
+    async def stats(self, task_id: int) -> RunStats:
+        """Counts over the task's retained history, its last error and last success."""
+        query = """
+            SELECT count(*),
+                   coalesce(sum(status = 'ok'), 0),
+                   coalesce(sum(status = 'failed'), 0),
+                   coalesce(sum(status = 'missed'), 0),
+                   coalesce(sum(status = 'skipped'), 0),
+                   coalesce(sum(status = 'unknown'), 0),
+                   (SELECT error FROM runs
+                    WHERE task_id = ?1 AND status IN ('failed', 'unknown')
+                      AND error IS NOT NULL
+                    ORDER BY scheduled_for DESC, id DESC LIMIT 1),
+                   (SELECT max(finished_at) FROM runs WHERE task_id = ?1 AND status = 'ok')
+            FROM runs WHERE task_id = ?1
+        """
+        row = await self._db.fetch_one(query, (task_id,))
+        assert row is not None  # an aggregate always yields one row
+        return RunStats(
+            total=row[0],
+            ok=row[1],
+            failed=row[2],
+            missed=row[3],
+            skipped=row[4],
+            unknown=row[5],
+            last_error=row[6],
+            last_ok_at=from_ms_or_none(row[7]),
+        )
+
+    async def recent_counts(self, since: datetime, guild_id: int | None = None) -> dict[str, int]:
+        """Runs per status whose scheduled instant is at or after ``since`` (every status
+        present, zeros included); bot-wide when ``guild_id`` is None."""
+        if guild_id is None:
+            query = """
+                SELECT status, count(*) FROM runs WHERE scheduled_for >= ? GROUP BY status
+            """
+            rows = await self._db.fetch_all(query, (to_ms(since),))
+        else:
+            query = """
+                SELECT r.status, count(*)
+                FROM tasks AS t CROSS JOIN runs AS r
+                WHERE t.guild_id = ? AND r.task_id = t.id AND r.scheduled_for >= ?
+                GROUP BY r.status
+            """
+            rows = await self._db.fetch_all(query, (guild_id, to_ms(since)))
+        counts: dict[str, int] = dict.fromkeys((status.value for status in RunStatus), 0)
+        for row in rows:
+            counts[row[0]] = row[1]
+        return counts
+
+    async def prune(self, task_id: int, keep: int) -> int:
+        """Delete all but the task's newest ``keep`` runs (a ``running`` row is never
+        deleted); return how many went."""
+        query = """
+            DELETE FROM runs
+            WHERE status != 'running' AND id IN (
+                SELECT id FROM runs WHERE task_id = ?
+                ORDER BY scheduled_for DESC, id DESC
+                LIMIT -1 OFFSET ?)
+        """
+        return await self._db.execute(query, (task_id, max(keep, 0)))
+
+    async def prune_all(self, keep: int) -> int:
+        """``prune`` every task at once (e.g. after HISTORY_PER_TASK was lowered)."""
+        query = """
+            DELETE FROM runs
+            WHERE status != 'running' AND id IN (
+                SELECT id FROM (
+                    SELECT id, row_number() OVER (
+                        PARTITION BY task_id ORDER BY scheduled_for DESC, id DESC) AS rank
+                    FROM runs)
+                WHERE rank > ?)
+        """
+        deleted = await self._db.execute(query, (max(keep, 0),))
+        log.info("Pruned %d runs beyond the newest %d per task", deleted, keep)
+        return deleted

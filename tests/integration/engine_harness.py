@@ -1,0 +1,106 @@
+"""An engine over a real SQLite file, with a fake clock and recording fakes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scheduler.clock import FakeClock
+from scheduler.control import TaskControl
+from scheduler.engine import Engine, EngineConfig
+from scheduler.runner import RetryPolicy
+from storage import CatchUp, Database, NewTask, Task, TaskKind
+from tests.fakes import RecordingAlerter, RecordingDeliverer
+
+START = datetime(2026, 11, 2, 8, 59, 30, tzinfo=UTC)
+GUILD = 111_111_111_111_111_111
+OTHER_GUILD = 222_222_222_222_222_222
+CHANNEL = 333_333_333_333_333_333
+ADMIN = 444_444_444_444_444_444
+
+
+@dataclass
+class Harness:
+    """One engine over one database file; `restart()` builds a fresh engine on the same file."""
+
+    path: Path
+    clock: FakeClock
+    deliverer: RecordingDeliverer = field(default_factory=RecordingDeliverer)
+    alerter: RecordingAlerter = field(default_factory=RecordingAlerter)
+    config: EngineConfig = field(default_factory=lambda: EngineConfig(alert_window_seconds=0))
+    db: Database | None = None
+    engine: Engine | None = None
+    control: TaskControl | None = None
+
+    async def open(self) -> Harness:
+        self.db = await Database.open(self.path)
+        self.engine = Engine(
+            self.db,
+            deliverer=self.deliverer,
+            alerter=self.alerter,
+            config=self.config,
+            clock=self.clock,
+            retry=RetryPolicy(attempts=3, base=1.0, jitter=0.0),
+            use_apscheduler=False,
+        )
+        self.control = TaskControl(self.engine, max_tasks_per_guild=100_000)
+        return self
+
+    async def close(self) -> None:
+        if self.engine is not None:
+            await self.engine.stop()
+        if self.db is not None:
+            await self.db.close()
+        self.engine = self.db = self.control = None
+
+    async def restart(self) -> Engine:
+        await self.close()
+        await self.open()
+        assert self.engine is not None
+        return self.engine
+
+    async def start(self) -> dict[str, int]:
+        assert self.engine is not None
+        report = await self.engine.start()
+        await self.engine.drain()
+        return report
+
+    async def tick(self, **advance: float) -> int:
+        """Move the clock, submit what is due, wait for it to finish."""
+        assert self.engine is not None
+        if advance:
+            self.clock.advance(**advance)
+        count = await self.engine.tick()
+        await self.engine.drain()
+        return count
+
+    async def add(
+        self,
+        name: str,
+        kind: str,
+        spec: str,
+        *,
+        guild_id: int = GUILD,
+        channel_id: int = CHANNEL,
+        catch_up: str = "once",
+        timezone: str | None = "UTC",
+        content: str | None = None,
+        **extra: Any,
+    ) -> Task:
+        assert self.control is not None
+        new = NewTask(
+            name=name,
+            kind=TaskKind(kind),
+            spec=spec,
+            created_at=self.clock.now(),
+            guild_id=guild_id,
+            created_by=ADMIN,
+            timezone=timezone,
+            payload={"variants": [{"content": content or f"post from {name}"}]},
+            destinations=[{"type": "channel", "channel_id": channel_id}],
+            catch_up=CatchUp(catch_up),
+            **extra,
+        )
+        return await self.control.create(new, actor_id=ADMIN)

@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from config import Secret, SettingsError, describe_settings, load_settings
+
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.very-secret-token-value"
+
+
+def load(env: dict[str, str], **kwargs):
+    return load_settings({"DISCORD_TOKEN": TOKEN, **env}, env_file=None, **kwargs)
+
+
+def test_defaults_follow_design_section_8() -> None:
+    s = load({})
+    assert s.dev_channel_id is None and s.alert_channel_id is None and s.dev_guild_id is None
+    assert s.default_timezone == "UTC"
+    assert s.database_path == Path("data/cadence.db")
+    assert s.log_level == "INFO"
+    assert (s.max_tasks_per_guild, s.min_interval_seconds, s.max_consecutive_failures) == (
+        200,
+        60,
+        3,
+    )
+    assert (s.history_per_task, s.catch_up_max, s.resume_window_seconds) == (100, 10, 120)
+    assert s.guild_data_retention_days == 30
+    assert s.discord_api_base is None
+    assert s.discord_token.reveal() == TOKEN
+
+
+def test_values_are_read_and_converted() -> None:
+    s = load(
+        {
+            "DEV_CHANNEL_ID": "123456789012345678",
+            "ALERT_CHANNEL_ID": " 223456789012345678 ",
+            "DEFAULT_TIMEZONE": "Australia/Adelaide",
+            "DATABASE_PATH": "/tmp/x/c.db",
+            "DEV_GUILD_ID": "323456789012345678",
+            "LOG_LEVEL": "debug",
+            "MAX_TASKS_PER_GUILD": "5",
+            "MIN_INTERVAL_SECONDS": "30",
+            "CATCH_UP_MAX": "0",
+            "DISCORD_API_BASE": "http://127.0.0.1:8765/",
+        }
+    )
+    assert s.dev_channel_id == 123456789012345678
+    assert s.alert_channel_id == 223456789012345678
+    assert s.dev_guild_id == 323456789012345678
+    assert s.default_zone.key == "Australia/Adelaide"
+    assert s.database_path == Path("/tmp/x/c.db")
+    assert s.log_level == "DEBUG"
+    assert s.max_tasks_per_guild == 5 and s.min_interval_seconds == 30 and s.catch_up_max == 0
+    assert s.discord_api_base == "http://127.0.0.1:8765"
+
+
+def test_settings_are_frozen() -> None:
+    s = load({})
+    with pytest.raises(AttributeError):
+        s.log_level = "DEBUG"  # type: ignore[misc]
+
+
+BAD = [
+    ("DEV_CHANNEL_ID", "general", "expects a Discord id"),
+    ("ALERT_CHANNEL_ID", "12ab", "expects a Discord id"),
+    ("DEV_GUILD_ID", "-5", "expects a Discord id"),
+    ("DEFAULT_TIMEZONE", "Mars/Olympus", "expects an IANA timezone name"),
+    ("DEFAULT_TIMEZONE", "../etc/passwd", "expects an IANA timezone name"),
+    ("LOG_LEVEL", "LOUD", "expects one of CRITICAL, ERROR, WARNING, INFO, DEBUG"),
+    ("MAX_TASKS_PER_GUILD", "-1", "expects a whole number of at least 1"),
+    ("MAX_TASKS_PER_GUILD", "lots", "expects a whole number of at least 1"),
+    ("MIN_INTERVAL_SECONDS", "0", "expects a whole number of at least 1"),
+    ("MAX_CONSECUTIVE_FAILURES", "2.5", "expects a whole number of at least 1"),
+    ("HISTORY_PER_TASK", "0", "expects a whole number of at least 1"),
+    ("CATCH_UP_MAX", "-3", "expects a whole number of at least 0"),
+    ("RESUME_WINDOW_SECONDS", "-120", "expects a whole number of at least 0"),
+    ("GUILD_DATA_RETENTION_DAYS", "-1", "expects a whole number of at least 0"),
+    ("DISCORD_API_BASE", "127.0.0.1:8765", "expects an origin such as http://127.0.0.1:8765"),
+    ("DISCORD_API_BASE", "http://127.0.0.1:8765/api/v10", "expects an origin"),
+]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"), BAD, ids=[f"{v}={x}" for v, x, _ in BAD]
+)
+def test_each_bad_variable_gives_one_line_naming_it(
+    variable: str, value: str, expected: str
+) -> None:
+    with pytest.raises(SettingsError) as info:
+        load({variable: value})
+    message = str(info.value)
+    assert message.startswith(f"{variable}: ")
+    assert expected in message
+    assert "\n" not in message
+    assert info.value.variable == variable
+    assert TOKEN not in message
+
+
+def test_missing_token_says_how_to_set_one_or_try_the_sandbox() -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings({}, env_file=None)
+    message = str(info.value)
+    assert message.startswith("DISCORD_TOKEN: is not set")
+    assert ".env" in message and "python bot.py --sandbox" in message
+
+
+def test_malformed_token_is_refused_without_echoing_it() -> None:
+    bad = "has spaces in the middle of this token"
+    with pytest.raises(SettingsError) as info:
+        load_settings({"DISCORD_TOKEN": bad}, env_file=None)
+    assert "DISCORD_TOKEN" in str(info.value)
+    assert bad not in str(info.value)
+
+
+def test_sandbox_needs_no_token_and_lowers_the_minimum_interval() -> None:
+    s = load_settings({}, env_file=None, sandbox=True)
+    assert not s.discord_token
+    assert s.min_interval_seconds == 5
+    assert s.sandbox
+
+
+def test_dotenv_file_is_read_and_environment_wins(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        f"DISCORD_TOKEN={TOKEN}\nLOG_LEVEL=WARNING\nMAX_TASKS_PER_GUILD=7\n", encoding="utf-8"
+    )
+    s = load_settings({"MAX_TASKS_PER_GUILD": "9"}, env_file=env_file)
+    assert s.discord_token.reveal() == TOKEN
+    assert s.log_level == "WARNING"
+    assert s.max_tasks_per_guild == 9
+
+
+def test_token_never_shows_in_repr_str_or_described_settings(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    s = load({})
+    assert TOKEN not in repr(s)
+    assert TOKEN not in str(s)
+    assert TOKEN not in f"{s.discord_token}"
+    assert TOKEN not in repr(s.discord_token)
+    described = describe_settings(s)
+    assert described["discord_token"] == "set"
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("test").info("settings %s %r", s, described)
+    assert TOKEN not in caplog.text
+
+
+def test_secret_equality_and_truthiness() -> None:
+    assert Secret("a" * 30) == Secret("a" * 30)
+    assert Secret("a" * 30) != Secret("b" * 30)
+    assert not Secret("")
