@@ -82,6 +82,34 @@ class TaskRepository:
             raise
         return task_from_row(rows[0])
 
+    async def create_many(self, news: Iterable[NewTask]) -> int:
+        """Insert many tasks in one transaction (import, benchmarks); all or nothing.
+
+        Raises
+        ------
+        DuplicateTaskError
+            A name or job_id is taken (or repeated in ``news``). Nothing is written.
+        """
+        query = """
+            INSERT INTO tasks (
+                guild_id, source, job_id, name, kind, spec, timezone, start_at, end_at,
+                max_runs, payload, destinations, status, paused_reason, catch_up,
+                next_run_at, created_by, created_at, updated_by, updated_at
+            ) VALUES (
+                :guild_id, :source, :job_id, :name, :kind, :spec, :timezone, :start_at, :end_at,
+                :max_runs, :payload, :destinations, :status, :paused_reason, :catch_up,
+                :next_run_at, :created_by, :created_at, :created_by, :created_at
+            )
+        """
+        rows = [new_task_columns(new) for new in news]
+        try:
+            await self._db.execute_many(query, rows)
+        except sqlite3.IntegrityError as error:
+            if is_unique_error(error):
+                raise _duplicate(error, name="(one of the imported names)", job_id=None) from error
+            raise
+        return len(rows)
+
     # ------------------------------------------------------------------- read
 
     async def get(self, task_id: int) -> Task | None:

@@ -8,7 +8,7 @@ import pytest
 
 from scheduler.payload import make_nonce
 from scheduler.protocols import PermanentDeliveryError, TransientDeliveryError
-from storage import RunStatus, RunTrigger, TaskStatus
+from storage import NewTask, RunStatus, RunTrigger, TaskKind, TaskStatus
 from tests.integration.engine_harness import CHANNEL, GUILD, OTHER_GUILD, Harness
 
 
@@ -378,3 +378,33 @@ async def test_interval_phase_survives_an_edit_and_a_restart(harness: Harness) -
         "10:09:30",
         "11:09:30",
     ]
+
+
+@pytest.mark.slow
+async def test_twenty_thousand_runs_due_at_once_are_all_run(harness: Harness) -> None:
+    assert harness.engine is not None
+    due = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    news = [
+        NewTask(
+            name=f"burst-{n}",
+            kind=TaskKind.CRON,
+            spec="0 9 * * *",
+            created_at=harness.clock.now(),
+            guild_id=GUILD + n % 40,
+            timezone="UTC",
+            payload={"variants": [{"content": f"post {n}"}]},
+            destinations=[{"type": "channel", "channel_id": CHANNEL}],
+            next_run_at=due,
+        )
+        for n in range(20_000)
+    ]
+    assert await harness.engine.tasks.create_many(news) == 20_000
+    await harness.start()
+    harness.clock.advance(seconds=45)  # the loop was blocked past the instant: still run
+    assert await harness.engine.tick() == 20_000
+    await harness.engine.drain()
+    posted = {(p.task_id, p.scheduled_for) for p in harness.deliverer.posts}
+    assert len(harness.deliverer.posts) == len(posted) == 20_000
+    counts = await harness.engine.runs.recent_counts(due - timedelta(minutes=1))
+    assert counts["ok"] == 20_000 and sum(counts.values()) == 20_000
+    assert await harness.engine.tasks.due_before(harness.clock.now(), limit=10) == []
