@@ -1,0 +1,1 @@
+"""Benchmarks for Cadence (see docs/BENCHMARKS.md). Run them with ``python -m bench.<name>``."""

@@ -1,0 +1,269 @@
+"""The REST application: middleware (request log, auth, faults, errors) and the small routes.
+
+Every JSON answer carries ``Content-Type: application/json`` exactly: discord.py treats
+anything else (aiohttp's ``json_response`` adds a charset) as text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import BodyPartReader, web
+
+from fakediscord import errors
+from fakediscord.errors import DiscordError
+from fakediscord.messages import UploadedFile
+from fakediscord.payloads import application_payload, bot_user_payload
+
+if TYPE_CHECKING:
+    from fakediscord.server import FakeDiscord
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v10"
+FD_KEY: web.AppKey[FakeDiscord] = web.AppKey("fakediscord")
+BODY_KEY: web.RequestKey[Any] = web.RequestKey("fakediscord_body")
+FILES_KEY: web.RequestKey[list[UploadedFile]] = web.RequestKey("fakediscord_files")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_TOKEN_ROUTES = (
+    re.compile(r"^/interactions/\d+/[^/]+/callback$"),
+    re.compile(r"^/webhooks/\d+/[^/]+(/.*)?$"),
+)
+
+
+@dataclass
+class RecordedRequest:
+    """A request as the emulator received it (``route`` is the path after ``/api/v10``)."""
+
+    method: str
+    path: str
+    route: str
+    query: dict[str, str]
+    json: Any
+    time: float
+    files: list[str] = field(default_factory=list)
+    status: int | None = None
+
+
+def json_response(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    """A JSON answer with exactly ``Content-Type: application/json``."""
+    merged = {"Content-Type": "application/json"}
+    merged.update(headers or {})
+    return web.Response(body=json.dumps(data).encode(), status=status, headers=merged)
+
+
+def no_content() -> web.Response:
+    """204 No Content."""
+    return web.Response(status=204)
+
+
+def fd_of(request: web.Request) -> FakeDiscord:
+    """The emulator serving this request."""
+    return request.app[FD_KEY]
+
+
+def body_of(request: web.Request) -> dict[str, Any]:
+    """The parsed JSON body (or multipart ``payload_json``); {} when there was none."""
+    body = request.get(BODY_KEY)
+    return body if isinstance(body, dict) else {}
+
+
+def files_of(request: web.Request) -> list[UploadedFile]:
+    """Files uploaded with a multipart request."""
+    return request.get(FILES_KEY) or []
+
+
+def snowflake(request: web.Request, name: str) -> int:
+    """A snowflake path parameter (404 when it is not a number)."""
+    value = request.match_info[name]
+    if not value.isdigit():
+        raise errors.not_found_route()
+    return int(value)
+
+
+def query_flag(request: web.Request, name: str) -> bool:
+    """A boolean query parameter (``1``/``true``)."""
+    return request.query.get(name, "").lower() in ("1", "true", "yes")
+
+
+async def _parse_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
+    if not request.can_read_body:
+        return None, []
+    if request.content_type.startswith("multipart/"):
+        payload: Any = None
+        files: list[UploadedFile] = []
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                continue
+            data = await part.read(decode=False)
+            name = part.name or ""
+            if name == "payload_json":
+                payload = _loads(data)
+            else:
+                content_type = part.headers.get("Content-Type", "application/octet-stream")
+                files.append(UploadedFile(name, part.filename or name, content_type, bytes(data)))
+        return payload, files
+    raw = await request.read()
+    if not raw:
+        return None, []
+    return _loads(raw), []
+
+
+def _loads(raw: bytes | bytearray) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise DiscordError(400, 50109, "The request body contains invalid JSON.") from None
+
+
+def _route_of(path: str) -> str | None:
+    if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+        return path[len(API_PREFIX) :] or "/"
+    return None
+
+
+@web.middleware
+async def discord_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Log the request, check auth, apply faults and turn errors into Discord's JSON."""
+    fd = fd_of(request)
+    route = _route_of(request.path)
+    if route is None:
+        return await handler(request)
+    record = RecordedRequest(
+        method=request.method,
+        path=request.path,
+        route=route,
+        query=dict(request.query),
+        json=None,
+        time=fd.clock.now(),
+    )
+    fd.requests.append(record)
+    try:
+        response = await _handle_api(request, handler, fd, route, record)
+    except DiscordError as exc:
+        log.debug("%s %s -> %s %s", request.method, route, exc.status, exc.code)
+        response = json_response(exc.body(), exc.status, exc.headers)
+    except web.HTTPMethodNotAllowed:
+        response = json_response({"message": "405: Method Not Allowed", "code": 0}, 405)
+    except web.HTTPNotFound:
+        response = json_response(errors.not_found_route().body(), 404)
+    except Exception as exc:
+        # An emulator bug must not look like a Discord outage (discord.py retries 5xx for 25 s).
+        log.exception("fakediscord: internal error on %s %s", request.method, route)
+        fd.internal_errors.append(exc)
+        body = {"message": f"fakediscord internal error: {exc!r}", "code": -1}
+        response = json_response(body, 400)
+    record.status = response.status
+    fd.notifier.notify()
+    return response
+
+
+async def _handle_api(
+    request: web.Request, handler: Handler, fd: FakeDiscord, route: str, record: RecordedRequest
+) -> web.StreamResponse:
+    routing_error = getattr(request.match_info, "http_exception", None)
+    if routing_error is not None:
+        raise routing_error
+    body, files = await _parse_body(request)
+    record.json = body
+    record.files = [f.filename for f in files]
+    request[BODY_KEY] = body
+    request[FILES_KEY] = files
+    fault = fd.faults.take(request.method, route)
+    if fault is not None:
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        error = fault.error()
+        if error is not None:
+            raise error
+    if not any(p.match(route) for p in _TOKEN_ROUTES):
+        header = request.headers.get("Authorization", "")
+        if header != f"Bot {fd.world.token}":
+            raise errors.unauthorized()
+    if fd.settings.rate_limits:
+        headers = fd.rate_limiter.check(request.method, route)
+        response = await handler(request)
+        response.headers.update(headers)
+        return response
+    return await handler(request)
+
+
+# -- small routes ------------------------------------------------------------------------
+
+
+async def get_me(request: web.Request) -> web.Response:
+    """GET /users/@me."""
+    return json_response(bot_user_payload(fd_of(request).world))
+
+
+async def get_application(request: web.Request) -> web.Response:
+    """GET /oauth2/applications/@me and GET /applications/@me."""
+    return json_response(application_payload(fd_of(request).world))
+
+
+async def get_gateway(request: web.Request) -> web.Response:
+    """GET /gateway."""
+    return json_response({"url": fd_of(request).ws_url.rstrip("/")})
+
+
+async def get_gateway_bot(request: web.Request) -> web.Response:
+    """GET /gateway/bot."""
+    fd = fd_of(request)
+    return json_response(
+        {
+            "url": fd.ws_url.rstrip("/"),
+            "shards": 1,
+            "session_start_limit": {
+                "total": 1000,
+                "remaining": 1000,
+                "reset_after": 86_400_000,
+                "max_concurrency": 1,
+            },
+        }
+    )
+
+
+async def get_attachment(request: web.Request) -> web.Response:
+    """Serve an uploaded file (the CDN URL of its attachment)."""
+    stored = fd_of(request).store.attachments.get(snowflake(request, "attachment_id"))
+    if stored is None or stored.filename != request.match_info["filename"]:
+        raise web.HTTPNotFound()
+    return web.Response(body=stored.data, headers={"Content-Type": stored.content_type})
+
+
+async def root(request: web.Request) -> web.StreamResponse:
+    """``/``: the gateway for WebSocket upgrades, a short JSON status otherwise."""
+    fd = fd_of(request)
+    if web.WebSocketResponse().can_prepare(request).ok:
+        return await fd.gateway.handle(request)
+    return json_response({"fakediscord": True, "api": fd.api_url, "gateway": fd.ws_url})
+
+
+def build_app(fd: FakeDiscord) -> web.Application:
+    """The aiohttp application with every route."""
+    from fakediscord import rest_channels, rest_commands, rest_webhooks
+
+    app = web.Application(middlewares=[discord_middleware], client_max_size=64 * 1024 * 1024)
+    app[FD_KEY] = fd
+    app.router.add_get("/", root)
+    app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", get_attachment)
+    api = API_PREFIX
+    app.router.add_get(f"{api}/users/@me", get_me)
+    app.router.add_get(f"{api}/oauth2/applications/@me", get_application)
+    app.router.add_get(f"{api}/applications/@me", get_application)
+    app.router.add_get(f"{api}/gateway", get_gateway)
+    app.router.add_get(f"{api}/gateway/bot", get_gateway_bot)
+    rest_commands.register(app, api)
+    rest_channels.register(app, api)
+    rest_webhooks.register(app, api)
+    return app

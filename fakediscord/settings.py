@@ -1,0 +1,33 @@
+"""Tunable behaviour of the emulator (Discord's limits and timings, and test conveniences)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class EmulatorSettings:
+    """Knobs a test may change on ``fd.settings`` at any time."""
+
+    #: Seconds (emulator clock) the bot has for its first answer to an interaction.
+    interaction_deadline: float = 3.0
+    #: Seconds an interaction token stays valid for followups and edits.
+    interaction_token_lifetime: float = 15 * 60
+    #: Seconds during which ``nonce`` + ``enforce_nonce`` deduplicates a message.
+    nonce_window: float = 5 * 60
+    #: HELLO's heartbeat interval, in milliseconds.
+    heartbeat_interval_ms: int = 41_250
+    #: Combined characters of a command's names, descriptions and choice values.
+    command_char_cap: int = 8000
+    #: Largest upload per request, in bytes (also sent as ``attachment_size_limit``).
+    attachment_size_limit: int = 10 * 1024 * 1024
+    #: Send MESSAGE_CREATE/UPDATE/DELETE to the bot for messages it makes (as Discord does).
+    message_events: bool = True
+    #: Dispatches kept per gateway session for RESUME.
+    resume_buffer: int = 5000
+    #: Emulate Discord's per-route rate limits (see fakediscord.ratelimit).
+    rate_limits: bool = False
+    #: Message creates allowed per channel per window: (count, seconds).
+    message_rate_limit: tuple[int, float] = (5, 5.0)
+    #: Requests per second across all routes (interaction callbacks excluded).
+    global_rate_limit: int = 50

@@ -1,0 +1,64 @@
+"""The real wake path: APScheduler's AsyncIOScheduler wakes the engine on the real clock."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from scheduler.clock import SystemClock
+from scheduler.control import TaskControl
+from scheduler.engine import Engine, EngineConfig
+from storage import Database, NewTask, TaskKind
+from tests.fakes import RecordingAlerter, RecordingDeliverer
+from tests.integration.engine_harness import CHANNEL, GUILD
+
+
+class StampingDeliverer(RecordingDeliverer):
+    """Also notes when each delivery arrived on the real clock."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived: list[datetime] = []
+
+    async def deliver(self, delivery):  # type: ignore[no-untyped-def]
+        self.arrived.append(datetime.now(UTC))
+        return await super().deliver(delivery)
+
+
+async def test_apscheduler_wakes_the_engine_at_the_instant(tmp_path: Path) -> None:
+    deliverer = StampingDeliverer()
+    async with Database.open(tmp_path / "rt.db") as db:
+        engine = Engine(
+            db,
+            deliverer=deliverer,
+            alerter=RecordingAlerter(),
+            config=EngineConfig(alert_window_seconds=0),
+            clock=SystemClock(),
+        )
+        control = TaskControl(engine)
+        now = datetime.now(UTC).replace(microsecond=0)
+        due = now + timedelta(seconds=2)
+        await engine.start()
+        task = await control.create(
+            NewTask(
+                name="soon",
+                kind=TaskKind.DATE,
+                spec=due.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                created_at=now,
+                guild_id=GUILD,
+                timezone="UTC",
+                payload={"variants": [{"content": "now!"}]},
+                destinations=[{"type": "channel", "channel_id": CHANNEL}],
+            )
+        )
+        assert task.next_run_at == due
+        for _ in range(50):
+            if deliverer.posts:
+                break
+            await asyncio.sleep(0.1)
+        await engine.drain()
+        await engine.stop()
+    [post] = deliverer.posts
+    assert post.scheduled_for == due
+    assert deliverer.arrived[0] >= due  # never early
