@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import json
 import logging
-import pkgutil
 import signal
 import sys
 import zoneinfo
@@ -17,8 +18,20 @@ import yarl
 from discord.ext import commands
 
 import cogs
+from cogs.alerting import DiscordAlerter
+from cogs.delivery import DiscordDeliverer
 from config import Settings, SettingsError, describe_settings, load_settings
-from storage import Database, SchemaTooNewError
+from scheduler.api import SchedulerAPI
+from scheduler.control import TaskControl
+from scheduler.engine import Engine, EngineConfig
+from scheduler.protocols import Notice
+from storage import (
+    Database,
+    GuildSettingsRepository,
+    NoticeLevel,
+    SchemaTooNewError,
+    StateRepository,
+)
 
 log = logging.getLogger("cadence")
 
@@ -27,15 +40,7 @@ __version__ = "0.1.0"
 EXIT_OK = 0
 EXIT_CONFIG = 2
 EXIT_UNREACHABLE = 3
-
-
-def discover_extensions() -> list[str]:
-    """Every module in `cogs/` that defines `setup`, as dotted names, sorted."""
-    names = []
-    for info in pkgutil.iter_modules(cogs.__path__, prefix="cogs."):
-        if not info.name.rsplit(".", 1)[-1].startswith("_"):
-            names.append(info.name)
-    return sorted(names)
+TREE_HASH_KEY = "command_tree_hash"
 
 
 class CadenceBot(commands.Bot):
@@ -61,20 +66,96 @@ class CadenceBot(commands.Bot):
         self.settings = settings
         self.database = database
         self.version = __version__
-        self._extensions = list(discover_extensions() if extensions is None else extensions)
+        self.engine = Engine(
+            database,
+            deliverer=DiscordDeliverer(self),
+            alerter=DiscordAlerter(self, settings, GuildSettingsRepository(database)),
+            config=EngineConfig.from_settings(settings),
+        )
+        self.control = TaskControl(self.engine, max_tasks_per_guild=settings.max_tasks_per_guild)
+        self.scheduler = SchedulerAPI(self.engine, self.control)
+        if extensions is None:
+            extensions = [*cogs.EXTENSIONS, *settings.extra_extensions]
+        self._extension_names = list(extensions)
+        self._engine_started = False
 
     async def setup_hook(self) -> None:
-        for name in self._extensions:
+        for name in self._extension_names:
             try:
                 await self.load_extension(name)
             except Exception:
                 log.exception("Could not load extension %s; the others still load", name)
             else:
                 log.info("Loaded extension %s", name)
+        await self.sync_commands()
+        report = await self.engine.start()
+        self._engine_started = True
+        await self._announce_start(report)
+
+    async def sync_commands(self) -> None:
+        """To DEV_GUILD_ID at every start; globally only when the command tree changed."""
+        if self.settings.dev_guild_id:
+            guild = discord.Object(self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("Synced %d command(s) to guild %s", len(synced), guild.id)
+            return
+        state = StateRepository(self.database)
+        digest = self.command_tree_hash()
+        if await state.get(TREE_HASH_KEY) == digest:
+            log.info("Command tree unchanged since the last global sync; not syncing")
+            return
+        synced = await self.tree.sync()
+        await state.set(TREE_HASH_KEY, digest)
+        log.info("Synced %d global command(s)", len(synced))
+
+    def command_tree_hash(self) -> str:
+        payload = sorted(
+            (command.to_dict(self.tree) for command in self.tree.get_commands()),
+            key=lambda item: str(item.get("name")),
+        )
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    async def _announce_start(self, report: dict[str, int]) -> None:
+        upcoming = await self.engine.tasks.next_due_after(self.engine.clock.now(), 1)
+        next_run = (
+            f"<t:{int(upcoming[0].next_run_at.timestamp())}:F>"
+            if upcoming and upcoming[0].next_run_at
+            else "nothing scheduled"
+        )
+        self.engine.notify(
+            Notice(
+                guild_id=None,
+                level=NoticeLevel.OK,
+                kind="started",
+                title="Cadence started",
+                body=f"Version {self.version}.",
+                fields=(
+                    ("Active tasks", str(report["active"])),
+                    ("Next run", next_run),
+                    ("Missed runs handled", str(report["caught_up"])),
+                    ("Interrupted runs recovered", str(report["recovered"])),
+                ),
+            )
+        )
+        await self.engine.alerts.flush()
 
     async def on_ready(self) -> None:
         user = self.user
         log.info("Connected as %s (id %s) to %d guild(s)", user, user and user.id, len(self.guilds))
+
+    async def close(self) -> None:
+        if self._engine_started:
+            self._engine_started = False
+            self.engine.notify(
+                Notice(None, NoticeLevel.INFO, "stopping", "Cadence stopping", "Shutting down.")
+            )
+            try:
+                await asyncio.wait_for(self.engine.alerts.flush(), timeout=5)
+            except Exception:
+                log.warning("Could not send the stopping notice")
+            await self.engine.stop()
+        await super().close()
 
 
 def point_at_api(base: str) -> None:
@@ -82,8 +163,7 @@ def point_at_api(base: str) -> None:
     url = yarl.URL(base)
     discord.http.Route.BASE = f"{base}/api/v10"
     ws_scheme = "wss" if url.scheme == "https" else "ws"
-    gateway = url.with_scheme(ws_scheme).with_path("/")
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = url.with_scheme(ws_scheme).with_path("/")
 
 
 def configure_logging(level: str) -> None:
@@ -92,7 +172,9 @@ def configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    logging.getLogger("discord").setLevel(max(logging.INFO, logging.getLevelName(level)))
+    quieter = max(logging.INFO, logging.getLevelName(level))
+    for noisy in ("discord", "aiosqlite", "apscheduler"):
+        logging.getLogger(noisy).setLevel(quieter)
 
 
 async def run(settings: Settings) -> int:

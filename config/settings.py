@@ -16,6 +16,7 @@ T = TypeVar("T")
 
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 _SNOWFLAKE = re.compile(r"^[0-9]{15,21}$")
+_MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(:[0-9]{1,5})?/?$")
 
 
@@ -81,6 +82,7 @@ class Settings:
     resume_window_seconds: int = 120
     guild_data_retention_days: int = 30
     discord_api_base: str | None = None
+    extra_extensions: tuple[str, ...] = ()
     sandbox: bool = False
 
     @property
@@ -134,6 +136,7 @@ def load_settings(
         resume_window_seconds=reader.count("RESUME_WINDOW_SECONDS", 120, minimum=0),
         guild_data_retention_days=reader.count("GUILD_DATA_RETENTION_DAYS", 30, minimum=0),
         discord_api_base=reader.value("DISCORD_API_BASE", None, _origin),
+        extra_extensions=reader.value("EXTRA_EXTENSIONS", (), _extensions),
         sandbox=sandbox,
     )
 
@@ -204,6 +207,18 @@ def _origin(name: str, raw: str) -> str:
             name, f"expects an origin such as http://127.0.0.1:8765 (no path), got {raw!r}"
         )
     return raw.rstrip("/")
+
+
+def _extensions(name: str, raw: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in raw.split(",") if part.strip())
+    bad = [n for n in names if not _MODULE.match(n)]
+    if bad:
+        raise SettingsError(
+            name,
+            f"expects comma-separated Python module names such as mybot.cogs.reports, "
+            f"got {bad[0]!r}",
+        )
+    return names
 
 
 def describe_settings(settings: Settings) -> dict[str, Any]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from scheduler.engine import Engine
 from scheduler.errors import ScheduleError
 from scheduler.planning import schedule_for_task
 from storage import (
+    GUILD_LEFT_REASON,
     NewTask,
     Run,
     RunExistsError,
@@ -220,3 +222,48 @@ def _describe_new(task: Task) -> dict[str, Any]:
         "timezone": task.timezone,
         "next_run_at": _plain(task.next_run_at),
     }
+
+
+class GuildLifecycle:
+    """The bot leaving and rejoining guilds (DESIGN section 3)."""
+
+    def __init__(self, engine: Engine, *, retention_days: int = 30) -> None:
+        self.engine = engine
+        self.retention_days = retention_days
+
+    async def left(self, guild_id: int) -> int:
+        """Pause the guild's active tasks and note when the bot left; returns how many."""
+        now = self.engine.clock.now()
+        paused = await self.engine.tasks.pause_guild(guild_id, GUILD_LEFT_REASON, now)
+        await self.engine.guilds.mark_left(guild_id, now)
+        await self.engine.audit.add(
+            guild_id, None, None, "guild_left", {"paused": len(paused)}, now
+        )
+        log.info("Left guild %s: paused %d task(s)", guild_id, len(paused))
+        return len(paused)
+
+    async def returned(self, guild_id: int) -> int:
+        """Resume what leaving paused (catch-up applies to what was missed); returns how many."""
+        settings = await self.engine.guilds.get(guild_id)
+        if settings.left_at is None:
+            return 0
+        now = self.engine.clock.now()
+        await self.engine.guilds.mark_returned(guild_id, now)
+        resumed = await self.engine.tasks.resume_guild_left(guild_id, now)
+        for task in await self.engine.tasks.get_many(resumed):
+            self.engine.track(task)
+        await self.engine.audit.add(
+            guild_id, None, None, "guild_returned", {"resumed": len(resumed)}, now
+        )
+        log.info("Back in guild %s: resumed %d task(s)", guild_id, len(resumed))
+        return len(resumed)
+
+    async def purge_expired(self) -> list[int]:
+        """Delete the data of guilds left more than `retention_days` ago."""
+        now = self.engine.clock.now()
+        expired = await self.engine.guilds.left_before(now - timedelta(days=self.retention_days))
+        for guild_id in expired:
+            await self.engine.tasks.delete_guild_data(guild_id)
+            log.info("Deleted the data of guild %s (left over %d days ago)", guild_id,
+                     self.retention_days)  # fmt: skip
+        return expired

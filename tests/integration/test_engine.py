@@ -408,3 +408,38 @@ async def test_twenty_thousand_runs_due_at_once_are_all_run(harness: Harness) ->
     counts = await harness.engine.runs.recent_counts(due - timedelta(minutes=1))
     assert counts["ok"] == 20_000 and sum(counts.values()) == 20_000
     assert await harness.engine.tasks.due_before(harness.clock.now(), limit=10) == []
+
+
+async def test_guild_leave_pauses_and_return_resumes_with_catch_up(harness: Harness) -> None:
+    from scheduler.control import GuildLifecycle
+
+    assert harness.engine is not None
+    lifecycle = GuildLifecycle(harness.engine, retention_days=30)
+    task = await harness.add("hourly", "cron", "0 * * * *", catch_up="once")
+    other = await harness.add("theirs", "cron", "0 * * * *", guild_id=OTHER_GUILD)
+    await harness.start()
+    assert await lifecycle.left(GUILD) == 1
+    await harness.tick(hours=3)
+    assert [p.task_id for p in harness.deliverer.posts] == [other.id]
+    assert await lifecycle.returned(GUILD) == 1
+    assert await lifecycle.returned(GUILD) == 0  # only once
+    await harness.tick()
+    mine = [p for p in harness.deliverer.posts if p.task_id == task.id]
+    assert len(mine) == 1  # catch-up "once": the latest missed hour
+    stored = await harness.engine.tasks.get(task.id)
+    assert stored is not None and stored.status == TaskStatus.ACTIVE
+
+
+async def test_guild_data_is_deleted_after_the_retention_period(harness: Harness) -> None:
+    from scheduler.control import GuildLifecycle
+
+    assert harness.engine is not None
+    lifecycle = GuildLifecycle(harness.engine, retention_days=30)
+    task = await harness.add("kept-a-while", "cron", "0 9 * * *")
+    await lifecycle.left(GUILD)
+    harness.clock.advance(days=29)
+    assert await lifecycle.purge_expired() == []
+    assert await harness.engine.tasks.get(task.id) is not None
+    harness.clock.advance(days=2)
+    assert await lifecycle.purge_expired() == [GUILD]
+    assert await harness.engine.tasks.get(task.id) is None

@@ -56,6 +56,12 @@ def test_values_are_read_and_converted() -> None:
     assert s.discord_api_base == "http://127.0.0.1:8765"
 
 
+def test_extra_extensions_are_a_tuple_of_module_names() -> None:
+    s = load({"EXTRA_EXTENSIONS": " mybot.cogs.reports, jobs ,"})
+    assert s.extra_extensions == ("mybot.cogs.reports", "jobs")
+    assert load({}).extra_extensions == ()
+
+
 def test_settings_are_frozen() -> None:
     s = load({})
     with pytest.raises(AttributeError):
@@ -79,6 +85,7 @@ BAD = [
     ("GUILD_DATA_RETENTION_DAYS", "-1", "expects a whole number of at least 0"),
     ("DISCORD_API_BASE", "127.0.0.1:8765", "expects an origin such as http://127.0.0.1:8765"),
     ("DISCORD_API_BASE", "http://127.0.0.1:8765/api/v10", "expects an origin"),
+    ("EXTRA_EXTENSIONS", "cogs/reports.py", "expects comma-separated Python module names"),
 ]
 
 

@@ -1,0 +1,188 @@
+"""The engine's `Deliverer`, implemented with discord.py: channels, threads, announcement
+channels (auto-publish) and webhooks (custom name and avatar)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+
+from scheduler.protocols import (
+    Delivery,
+    DeliveryError,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
+
+if TYPE_CHECKING:
+    from discord.ext import commands
+
+log = logging.getLogger(__name__)
+
+# Discord error codes that mean the destination is gone: pause the task at once.
+UNKNOWN_CHANNEL = 10003
+UNKNOWN_WEBHOOK = 10015
+MISSING_ACCESS = 50001
+MISSING_PERMISSIONS = 50013
+
+
+def build_embed(data: Mapping[str, Any] | None) -> discord.Embed | None:
+    """A discord.Embed from a stored message variant's `embed` mapping."""
+    if not data:
+        return None
+    embed = discord.Embed(
+        title=data.get("title") or None,
+        description=data.get("description") or None,
+        colour=data.get("color"),
+    )
+    if data.get("footer"):
+        embed.set_footer(text=str(data["footer"]))
+    if data.get("image_url"):
+        embed.set_image(url=str(data["image_url"]))
+    for item in data.get("fields") or []:
+        embed.add_field(
+            name=str(item.get("name", "")),
+            value=str(item.get("value", "")),
+            inline=bool(item.get("inline", False)),
+        )
+    return embed
+
+
+def build_allowed_mentions(approved: Mapping[str, Any]) -> discord.AllowedMentions:
+    """Only what was approved when the task was saved may ping."""
+    roles = [discord.Object(int(r)) for r in approved.get("roles", [])]
+    return discord.AllowedMentions(
+        everyone=bool(approved.get("everyone", False)),
+        roles=roles or False,
+        users=bool(approved.get("users", False)),
+        replied_user=False,
+    )
+
+
+class DiscordDeliverer:
+    """Posts a task's message; turns discord.py's errors into the engine's two kinds."""
+
+    def __init__(self, bot: commands.Bot) -> None:
+        self._bot = bot
+
+    async def deliver(self, delivery: Delivery) -> int:
+        try:
+            return await self._send(delivery)
+        except DeliveryError:
+            raise
+        except discord.Forbidden as exc:
+            raise _forbidden(exc, delivery) from exc
+        except discord.NotFound as exc:
+            raise _not_found(exc, delivery) from exc
+        except discord.DiscordServerError as exc:
+            raise TransientDeliveryError(
+                f"Discord answered {exc.status}", code=exc.code, status=exc.status
+            ) from exc
+        except discord.HTTPException as exc:
+            if exc.status == 429 or exc.status >= 500:
+                raise TransientDeliveryError(
+                    f"Discord answered {exc.status}", code=exc.code, status=exc.status
+                ) from exc
+            raise PermanentDeliveryError(
+                f"Discord refused the message ({exc.status}, code {exc.code}): {exc.text[:200]}",
+                code=exc.code,
+                status=exc.status,
+                fix="Check the message with /schedule run dry_run:true and edit it.",
+            ) from exc
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise TransientDeliveryError(f"network error: {type(exc).__name__}") from exc
+
+    async def _send(self, delivery: Delivery) -> int:
+        destination = delivery.destination
+        message = delivery.message
+        content = message.get("content") or None
+        embed = build_embed(message.get("embed"))
+        mentions = build_allowed_mentions(delivery.allowed_mentions)
+        if destination.get("type") == "webhook":
+            return await self._send_webhook(delivery, content, embed, mentions)
+        target_id = int(destination.get("thread_id") or destination["channel_id"])
+        channel = self._bot.get_partial_messageable(target_id)
+        kwargs: dict[str, Any] = {"allowed_mentions": mentions, "nonce": delivery.nonce}
+        if embed is not None:
+            kwargs["embed"] = embed
+        sent = await channel.send(content, **kwargs)
+        if destination.get("publish"):
+            await self._publish(sent, delivery)
+        return sent.id
+
+    async def _publish(self, sent: discord.Message, delivery: Delivery) -> None:
+        try:
+            await sent.publish()
+        except discord.HTTPException as exc:
+            # The post is out; a failed crosspost is worth a log line, not a failed run.
+            log.warning(
+                "Task %s: posted but could not publish message %s: %s",
+                delivery.task_id,
+                sent.id,
+                exc,
+            )
+
+    async def _send_webhook(
+        self,
+        delivery: Delivery,
+        content: str | None,
+        embed: discord.Embed | None,
+        mentions: discord.AllowedMentions,
+    ) -> int:
+        destination = delivery.destination
+        webhook = discord.Webhook.partial(
+            int(destination["webhook_id"]), str(destination["webhook_token"]), client=self._bot
+        )
+        kwargs: dict[str, Any] = {"wait": True, "allowed_mentions": mentions}
+        if embed is not None:
+            kwargs["embed"] = embed
+        if destination.get("name"):
+            kwargs["username"] = str(destination["name"])
+        if destination.get("avatar_url"):
+            kwargs["avatar_url"] = str(destination["avatar_url"])
+        if destination.get("thread_id"):
+            kwargs["thread"] = discord.Object(int(destination["thread_id"]))
+        sent = await webhook.send(content or discord.utils.MISSING, **kwargs)
+        return sent.id
+
+
+def _where(delivery: Delivery) -> str:
+    destination = delivery.destination
+    return f"<#{destination.get('thread_id') or destination.get('channel_id')}>"
+
+
+def _forbidden(exc: discord.Forbidden, delivery: Delivery) -> PermanentDeliveryError:
+    where = _where(delivery)
+    needs = "View Channel, Send Messages and Embed Links"
+    if exc.code == MISSING_ACCESS:
+        reason = f"the bot cannot see {where} (Missing Access)"
+    else:
+        reason = f"the bot may not post in {where} (Missing Permissions)"
+    return PermanentDeliveryError(
+        reason,
+        code=exc.code,
+        status=exc.status,
+        fix=f"Give the bot {needs} in {where}, then /schedule resume if it was paused.",
+    )
+
+
+def _not_found(exc: discord.NotFound, delivery: Delivery) -> PermanentDeliveryError:
+    where = _where(delivery)
+    if exc.code == UNKNOWN_WEBHOOK:
+        return PermanentDeliveryError(
+            f"the webhook for {where} was deleted (Unknown Webhook)",
+            code=exc.code,
+            status=exc.status,
+            pause_now=True,
+            fix="Set the destination again with /schedule destinations, then /schedule resume.",
+        )
+    return PermanentDeliveryError(
+        f"{where} no longer exists (Unknown Channel)",
+        code=exc.code,
+        status=exc.status,
+        pause_now=exc.code == UNKNOWN_CHANNEL,
+        fix="Choose another channel with /schedule edit, then /schedule resume.",
+    )
