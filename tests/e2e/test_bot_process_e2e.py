@@ -150,3 +150,22 @@ async def test_spring_forward_gap_fires_at_the_first_instant_after_it(
     assert trigger == "schedule"
     assert 0 <= started - scheduled < 2000  # on the bot's (faked) clock
     assert following == int(datetime(2027, 3, 15, 6, 30, tzinfo=UTC).timestamp() * 1000)
+
+
+async def test_global_sync_happens_only_when_the_command_tree_changed(
+    bot: BotProcess, fd: FakeDiscord, scene: Scene
+) -> None:
+    def global_syncs() -> int:
+        return sum(
+            1
+            for r in fd.requests
+            if r.method == "PUT" and r.path.endswith("/commands") and "/guilds/" not in r.path
+        )
+
+    await bot.start(DEV_GUILD_ID="")
+    assert global_syncs() == 1
+    assert await bot.stop() == 0
+    await bot.start(DEV_GUILD_ID="")
+    assert global_syncs() == 1  # unchanged tree: Discord's command rate limit is spared
+    assert "Command tree unchanged" in bot.log()
+    assert await bot.stop() == 0
