@@ -1,4 +1,4 @@
 """discord.py extensions. `bot.py` loads those listed in `EXTENSIONS` (plus `EXTRA_EXTENSIONS`
 from the settings); the other modules here are the Discord side of the engine's protocols."""
 
-EXTENSIONS: tuple[str, ...] = ("cogs.lifecycle",)
+EXTENSIONS: tuple[str, ...] = ("cogs.lifecycle", "cogs.schedule")

@@ -1,0 +1,238 @@
+"""/schedule cron, once and every: validate every option, open the message modal when the
+message was left out, then create the task."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Literal
+
+import discord
+from discord import app_commands
+
+from cogs.common import reply
+from cogs.messages import MessageDraft, approve_mentions, from_options, parse_colour
+from cogs.schedule_base import Destination, ScheduleBase, Zone
+from cogs.views import MessageModal
+from scheduler.errors import ScheduleError
+from scheduler.triggers import date_spec, parse_cron, parse_interval, parse_when
+from storage import CatchUp, NewTask, TaskKind
+
+CatchUpChoice = Literal["skip", "once", "all"]
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Everything of a new task but its message, validated."""
+
+    name: str
+    kind: TaskKind
+    spec: str
+    zone: Zone
+    channel: Destination
+    catch_up: CatchUp
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    max_runs: int | None = None
+
+
+class CreateCommands(ScheduleBase):
+    """The three commands that create tasks."""
+
+    @app_commands.command(
+        name="cron", description="Post on a crontab schedule, e.g. weekdays at 08:00"
+    )
+    @app_commands.describe(
+        name="A name for the task, unique in this server",
+        cron="Five fields: minute hour day month weekday (0 or 7 = Sunday), e.g. 0 8 * * 1-5",
+        channel="Where to post",
+        message="What to post; leave out to write it in a form (line breaks, embed)",
+        timezone="IANA zone such as Europe/Berlin; default: the server's zone",
+        title="Post as an embed with this title",
+        color="Embed colour: #ff8800 or a name such as orange",
+        catch_up="After downtime: skip missed runs, run the latest once (default), or all",
+        end="Stop after this date, e.g. 2027-06-30 18:00",
+        max_runs="Stop after this many runs",
+    )
+    async def cron_command(
+        self,
+        interaction: discord.Interaction,
+        name: app_commands.Range[str, 1, 100],
+        cron: str,
+        channel: Destination,
+        message: str | None = None,
+        timezone: str | None = None,
+        title: app_commands.Range[str, 1, 256] | None = None,
+        color: str | None = None,
+        catch_up: CatchUpChoice | None = None,
+        end: str | None = None,
+        max_runs: app_commands.Range[int, 1, 1_000_000] | None = None,
+    ) -> None:
+        zone = await self.zone_for(interaction, timezone)
+        end_at = self.parse_instant(end, zone.effective, "end")
+        spec = parse_cron(cron, zone.effective, end=end_at).spec
+        prepared = Prepared(
+            name=name,
+            kind=TaskKind.CRON,
+            spec=spec,
+            zone=zone,
+            channel=channel,
+            catch_up=CatchUp(catch_up or "once"),
+            end_at=end_at,
+            max_runs=max_runs,
+        )
+        await self._prepare_then_create(interaction, prepared, message, title, color)
+
+    @app_commands.command(name="once", description="Post once, at a date and time")
+    @app_commands.describe(
+        name="A name for the task, unique in this server",
+        when="When: 2026-12-24 18:00, in 90 minutes, tomorrow 9am, next friday 18:00",
+        channel="Where to post",
+        message="What to post; leave out to write it in a form (line breaks, embed)",
+        timezone="IANA zone such as Europe/Berlin; default: the server's zone",
+        title="Post as an embed with this title",
+        color="Embed colour: #ff8800 or a name such as orange",
+    )
+    async def once_command(
+        self,
+        interaction: discord.Interaction,
+        name: app_commands.Range[str, 1, 100],
+        when: str,
+        channel: Destination,
+        message: str | None = None,
+        timezone: str | None = None,
+        title: app_commands.Range[str, 1, 256] | None = None,
+        color: str | None = None,
+    ) -> None:
+        zone = await self.zone_for(interaction, timezone)
+        instant = parse_when(when, zone.effective, now=self.bot.engine.clock.now())
+        prepared = Prepared(
+            name=name,
+            kind=TaskKind.DATE,
+            spec=date_spec(instant),
+            zone=zone,
+            channel=channel,
+            catch_up=CatchUp.ONCE,
+        )
+        await self._prepare_then_create(interaction, prepared, message, title, color)
+
+    @app_commands.command(name="every", description="Post every so often, e.g. every 4h or 1d")
+    @app_commands.describe(
+        name="A name for the task, unique in this server",
+        interval="How often: 30m, 4h, 1d12h, 2w (whole days/weeks keep the local time)",
+        channel="Where to post",
+        message="What to post; leave out to write it in a form (line breaks, embed)",
+        start="First run, e.g. tomorrow 9am; default: one interval from now",
+        end="Stop after this date, e.g. 2027-06-30 18:00",
+        max_runs="Stop after this many runs",
+        timezone="IANA zone such as Europe/Berlin; default: the server's zone",
+        title="Post as an embed with this title",
+        color="Embed colour: #ff8800 or a name such as orange",
+        catch_up="After downtime: skip missed runs, run the latest once (default), or all",
+    )
+    async def every_command(
+        self,
+        interaction: discord.Interaction,
+        name: app_commands.Range[str, 1, 100],
+        interval: str,
+        channel: Destination,
+        message: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        max_runs: app_commands.Range[int, 1, 1_000_000] | None = None,
+        timezone: str | None = None,
+        title: app_commands.Range[str, 1, 256] | None = None,
+        color: str | None = None,
+        catch_up: CatchUpChoice | None = None,
+    ) -> None:
+        zone = await self.zone_for(interaction, timezone)
+        start_at = self.parse_instant(start, zone.effective, "start")
+        end_at = self.parse_instant(end, zone.effective, "end")
+        if start_at and end_at and end_at <= start_at:
+            raise ScheduleError(
+                "end must come after start.", example="start: tomorrow 9am  end: 2027-06-30 18:00"
+            )
+        schedule = parse_interval(
+            interval,
+            zone.effective,
+            anchor=self.bot.engine.clock.now(),
+            start=start_at,
+            end=end_at,
+            min_seconds=self.bot.settings.min_interval_seconds,
+        )
+        prepared = Prepared(
+            name=name,
+            kind=TaskKind.INTERVAL,
+            spec=schedule.spec,
+            zone=zone,
+            channel=channel,
+            catch_up=CatchUp(catch_up or "once"),
+            start_at=start_at,
+            end_at=end_at,
+            max_runs=max_runs,
+        )
+        await self._prepare_then_create(interaction, prepared, message, title, color)
+
+    # ------------------------------------------------------------------ shared flow
+
+    async def _prepare_then_create(
+        self,
+        interaction: discord.Interaction,
+        prepared: Prepared,
+        message: str | None,
+        title: str | None,
+        color: str | None,
+    ) -> None:
+        """Check the rest, then create at once or open the modal (as the first answer)."""
+        name = await self.check_new_name(interaction, prepared.name)
+        prepared = replace(prepared, name=name)
+        await self.check_room(interaction)
+        if message is None:
+            colour = parse_colour(color) if color else None
+            self.check_channel(interaction, prepared.channel, embed=False)
+            draft = MessageDraft(title=title or "", color=colour)
+
+            async def submitted(
+                modal_interaction: discord.Interaction, final: MessageDraft
+            ) -> None:
+                await self._create(modal_interaction, prepared, final)
+
+            await interaction.response.send_modal(
+                MessageModal(submitted, title=f"Message for {name}", draft=draft)
+            )
+            return
+        draft = from_options(message, title, color).validate()
+        await self._create(interaction, prepared, draft)
+
+    async def _create(
+        self, interaction: discord.Interaction, prepared: Prepared, draft: MessageDraft
+    ) -> None:
+        assert interaction.guild is not None and isinstance(interaction.user, discord.Member)
+        destination = self.check_channel(interaction, prepared.channel, embed=draft.has_embed)
+        settings = await self.bot.engine.guilds.get(interaction.guild.id)
+        channel = interaction.guild.get_channel_or_thread(prepared.channel.id) or prepared.channel
+        mentions = approve_mentions(
+            draft, author=interaction.user, channel=channel, policy=settings.mention_policy
+        )
+        payload: dict[str, Any] = {
+            "variants": [draft.variant()],
+            "rotation": "sequential",
+            "mentions": mentions,
+        }
+        new = NewTask(
+            name=prepared.name,
+            kind=prepared.kind,
+            spec=prepared.spec,
+            created_at=self.bot.engine.clock.now(),
+            guild_id=interaction.guild.id,
+            created_by=interaction.user.id,
+            timezone=prepared.zone.stored,
+            start_at=prepared.start_at,
+            end_at=prepared.end_at,
+            max_runs=prepared.max_runs,
+            payload=payload,
+            destinations=[destination],
+            catch_up=prepared.catch_up,
+        )
+        task = await self.bot.control.create(new, actor_id=interaction.user.id)
+        await reply(interaction, embed=await self.task_reply(task, "Scheduled"))
