@@ -11,8 +11,12 @@ from discord.ext import commands
 
 from cogs.common import ensure_manager, handle_error
 from cogs.schedule_create import CreateCommands
+from cogs.schedule_destinations import DestinationCommands
 from cogs.schedule_edit import EditCommand
+from cogs.schedule_history import HistoryCommands
 from cogs.schedule_manage import ManageCommands
+from cogs.schedule_transfer import TransferCommands
+from cogs.schedule_variants import VariantCommands
 
 if TYPE_CHECKING:
     from bot import CadenceBot
@@ -24,6 +28,10 @@ class ScheduleCog(
     CreateCommands,
     EditCommand,
     ManageCommands,
+    HistoryCommands,
+    DestinationCommands,
+    VariantCommands,
+    TransferCommands,
     commands.GroupCog,
     group_name="schedule",
     group_description="Schedule posts in this server",

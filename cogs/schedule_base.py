@@ -170,6 +170,16 @@ class ScheduleBase(commands.Cog):
         return [app_commands.Choice(name=z, value=z) for z in zone_suggestions(current, 25)]
 
 
+def checked_choice(value: str, allowed: tuple[str, ...], option: str) -> str:
+    """Discord offers only the listed choices, but a crafted interaction can send anything."""
+    if value not in allowed:
+        raise ScheduleError(
+            f"{option} must be one of {', '.join(allowed)}, not “{value[:40]}”.",
+            example=f"{option}: {allowed[0]}",
+        )
+    return value
+
+
 def draft_needs_embed(draft: MessageDraft | None) -> bool:
     return draft is not None and draft.has_embed
 

@@ -12,13 +12,14 @@ from discord import app_commands
 
 from cogs.common import reply
 from cogs.messages import MessageDraft, approve_mentions, from_options, parse_colour
-from cogs.schedule_base import Destination, ScheduleBase, Zone
+from cogs.schedule_base import Destination, ScheduleBase, Zone, checked_choice
 from cogs.views import MessageModal
 from scheduler.errors import ScheduleError
 from scheduler.triggers import date_spec, parse_cron, parse_interval, parse_when
 from storage import CatchUp, NewTask, TaskKind
 
 CatchUpChoice = Literal["skip", "once", "all"]
+CATCH_UPS = ("skip", "once", "all")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ class CreateCommands(ScheduleBase):
             spec=spec,
             zone=zone,
             channel=channel,
-            catch_up=CatchUp(catch_up or "once"),
+            catch_up=CatchUp(checked_choice(catch_up or "once", CATCH_UPS, "catch_up")),
             end_at=end_at,
             max_runs=max_runs,
         )
@@ -166,7 +167,7 @@ class CreateCommands(ScheduleBase):
             spec=schedule.spec,
             zone=zone,
             channel=channel,
-            catch_up=CatchUp(catch_up or "once"),
+            catch_up=CatchUp(checked_choice(catch_up or "once", CATCH_UPS, "catch_up")),
             start_at=start_at,
             end_at=end_at,
             max_runs=max_runs,

@@ -9,8 +9,8 @@ from discord import app_commands
 
 from cogs.common import reply
 from cogs.messages import MessageDraft, approve_mentions, parse_colour
-from cogs.schedule_base import Destination, ScheduleBase
-from cogs.schedule_create import CatchUpChoice
+from cogs.schedule_base import Destination, ScheduleBase, checked_choice
+from cogs.schedule_create import CATCH_UPS, CatchUpChoice
 from cogs.views import MessageModal
 from scheduler.errors import ScheduleError
 from scheduler.payload import variants
@@ -65,7 +65,7 @@ class EditCommand(ScheduleBase):
         if name is not None:
             changes["name"] = await self.check_new_name(interaction, name, except_id=found.id)
         if catch_up is not None:
-            changes["catch_up"] = CatchUp(catch_up)
+            changes["catch_up"] = CatchUp(checked_choice(catch_up, CATCH_UPS, "catch_up"))
         if max_runs is not None:
             changes["max_runs"] = max_runs
         current = _first_draft(found)

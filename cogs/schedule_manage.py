@@ -10,13 +10,14 @@ from discord import app_commands
 from cogs.common import OK_COLOUR, reply
 from cogs.delivery import build_embed
 from cogs.render import list_pages, show_embed
-from cogs.schedule_base import Destination, ScheduleBase
+from cogs.schedule_base import Destination, ScheduleBase, checked_choice
 from cogs.views import ConfirmView, PagerView
 from scheduler.payload import pick_variant
 from scheduler.planning import schedule_for_task
 from storage import RunStatus, TaskStatus
 
 StatusChoice = Literal["active", "paused", "completed", "failed"]
+STATUSES = ("active", "paused", "completed", "failed")
 
 
 class ManageCommands(ScheduleBase):
@@ -33,7 +34,7 @@ class ManageCommands(ScheduleBase):
         assert interaction.guild_id is not None
         tasks = await self.bot.engine.tasks.list_for_guild(
             interaction.guild_id,
-            status=TaskStatus(status) if status else None,
+            status=TaskStatus(checked_choice(status, STATUSES, "status")) if status else None,
             channel_id=channel.id if channel else None,
         )
         described = {}

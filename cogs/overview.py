@@ -1,0 +1,39 @@
+"""JobSummary pages as discord.py embeds, and building a guild's summary."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+
+from scheduler.planning import schedule_for_task
+from scheduler.summary import EmbedData, JobSummary, SummaryPage
+
+if TYPE_CHECKING:
+    from bot import CadenceBot
+
+
+def to_embed(data: EmbedData) -> discord.Embed:
+    embed = discord.Embed(title=data.title, description=data.description, colour=data.color)
+    for name, value, inline in data.fields:
+        embed.add_field(name=name, value=value, inline=inline)
+    if data.footer:
+        embed.set_footer(text=data.footer)
+    return embed
+
+
+def page_embeds(page: SummaryPage) -> list[discord.Embed]:
+    return [to_embed(data) for data in page.embeds]
+
+
+async def guild_summary(bot: CadenceBot, guild_id: int, *, title: str) -> JobSummary:
+    """The overview of one guild's tasks, times in each task's zone."""
+    tasks = await bot.engine.tasks.list_for_guild(guild_id)
+    zones = {task.id: await bot.engine.zone_for(task) for task in tasks}
+    return JobSummary.build(
+        tasks,
+        now=bot.engine.clock.now(),
+        describe=lambda task: schedule_for_task(task, zones[task.id]).describe(),
+        zone_of=lambda task: zones[task.id],
+        title=title,
+    )
