@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -222,6 +223,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="run offline against a local Discord emulator, with no token",
     )
     parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
+    parser.add_argument(
+        "--db", metavar="PATH", help="with --sandbox: keep the sandbox's database in PATH"
+    )
     return parser.parse_args(argv)
 
 
@@ -230,12 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Zones come from the pinned tzdata package only, never the host's older database.
     zoneinfo.reset_tzpath(to=())
     if args.sandbox:
-        print(
-            "cadence: the offline sandbox is not built yet (tracked as issue 7); "
-            "run with a DISCORD_TOKEN for now",
-            file=sys.stderr,
-        )
-        return EXIT_CONFIG
+        return run_sandbox_cli(args.db)
     try:
         settings = load_settings(env_file=args.env_file)
     except SettingsError as exc:
@@ -245,6 +244,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.info("Starting Cadence %s with %s", __version__, describe_settings(settings))
     try:
         return asyncio.run(run(settings))
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+def run_sandbox_cli(db_path: str | None) -> int:
+    """`--sandbox`: fakediscord in-process, a demo server, and a prompt."""
+    import sandbox
+
+    if sys.stdin.isatty():
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401  (line editing and history for input())
+    logging.basicConfig(level="WARNING", format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("discord.client").setLevel(logging.ERROR)  # no voice warnings here
+    try:
+        return asyncio.run(sandbox.run_sandbox(db_path))
     except KeyboardInterrupt:
         return EXIT_OK
 
