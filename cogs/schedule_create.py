@@ -190,7 +190,8 @@ class CreateCommands(ScheduleBase):
         await self.check_room(interaction)
         if message is None:
             colour = parse_colour(color) if color else None
-            self.check_channel(interaction, prepared.channel, embed=False)
+            # A title makes an embed whatever the modal adds: refuse now, not after it.
+            self.check_channel(interaction, prepared.channel, embed=bool(title))
             draft = MessageDraft(title=title or "", color=colour)
 
             async def submitted(

@@ -139,6 +139,8 @@ class EditCommand(ScheduleBase):
         if draft is not None or channel is not None:
             final = draft or _first_draft(task)
             final.validate()
+            if final.has_embed:
+                self._check_can_embed(interaction, task, channel)
             target = (
                 channel
                 or interaction.guild.get_channel_or_thread(
@@ -170,6 +172,22 @@ class EditCommand(ScheduleBase):
         updated = await self.bot.control.edit(task, changes, actor_id=interaction.user.id)
         await reply(interaction, embed=await self.task_reply(updated, "Updated"))
 
+    def _check_can_embed(
+        self, interaction: discord.Interaction, task: Task, channel: Destination | None
+    ) -> None:
+        """An embed needs Embed Links where the task posts (checked again after the modal)."""
+        assert interaction.guild is not None
+        if channel is not None:
+            self.check_channel(interaction, channel, embed=True)
+            return
+        for destination in task.destinations:
+            if destination.get("type") == "webhook":
+                continue  # a webhook may always embed
+            target_id = int(destination.get("thread_id") or destination["channel_id"])
+            target = interaction.guild.get_channel_or_thread(target_id)
+            if isinstance(target, discord.TextChannel | discord.Thread):
+                self.check_channel(interaction, target, embed=True)
+
 
 def _first_draft(task: Task) -> MessageDraft:
     options = variants(task.payload)
@@ -195,4 +213,4 @@ def _apply(
             image_url=current.image_url,
             color=colour,
         )
-    return MessageDraft(content=text or "", color=colour)
+    return MessageDraft(content=text if text is not None else current.content, color=colour)

@@ -82,6 +82,15 @@ class GuildSettingsRepository:
         """
         return [row[0] for row in await self._db.fetch_all(query, (to_ms(instant),))]
 
+    async def with_summary(self) -> list[GuildSettings]:
+        """Guilds with a daily overview (``summary_cron`` set) the bot has not left, by id."""
+        query = """
+            SELECT * FROM guild_settings
+            WHERE summary_cron IS NOT NULL AND left_at IS NULL
+            ORDER BY guild_id
+        """
+        return [guild_settings_from_row(row) for row in await self._db.fetch_all(query)]
+
     async def _upsert(self, guild_id: int, columns: dict[str, Any]) -> GuildSettings:
         # Column names come from SETTING_DEFAULTS / this module only, never from callers.
         names = ", ".join(columns)

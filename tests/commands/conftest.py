@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import discord
 import pytest
@@ -17,7 +19,7 @@ from bot import CadenceBot
 from config import load_settings
 from fakediscord import ChannelType, FakeDiscord, Permission, World
 from fakediscord.interactions import Callback, Interaction
-from storage import Database, Task
+from storage import AuditEntry, Database, NewTask, Run, Task, TaskKind
 
 
 @dataclass
@@ -98,13 +100,102 @@ class App:
     async def tasks(self, guild: Any = None) -> list[Task]:
         return await self.bot.engine.tasks.list_for_guild((guild or self.scene.guild).id)
 
+    async def task(self, name: str, guild: Any = None) -> Task:
+        """The stored task called `name` (it must exist)."""
+        found = await self.bot.engine.tasks.get_by_name((guild or self.scene.guild).id, name)
+        assert found is not None, f"no task named {name!r}"
+        return found
+
+    async def audit(self, guild: Any = None) -> list[AuditEntry]:
+        """The guild's audit rows, newest first."""
+        return await self.bot.engine.audit.for_guild((guild or self.scene.guild).id, 10_000)
+
+    async def runs(self, task: Task) -> list[Run]:
+        return await self.bot.engine.runs.list_for_task(task.id, 10_000)
+
+    async def storage(self) -> Storage:
+        """Every task, run and audit row of both guilds: compare two to prove nothing changed."""
+        tasks: list[Task] = []
+        audit: list[AuditEntry] = []
+        runs: list[Run] = []
+        for guild in (self.scene.guild, self.scene.other):
+            tasks += await self.tasks(guild)
+            audit += await self.audit(guild)
+        for task in tasks:
+            runs += await self.runs(task)
+        return Storage(tuple(tasks), tuple(audit), tuple(runs))
+
+    async def create(
+        self,
+        name: str,
+        command: str = "cron",
+        *,
+        member: Any = None,
+        guild: Any = None,
+        **options: Any,
+    ) -> Task:
+        """Create a task through the slash command (sensible defaults); return the stored row."""
+        defaults: dict[str, Any] = {
+            "cron": {"cron": "0 9 * * 1-5"},
+            "once": {"when": "in 2 days"},
+            "every": {"interval": "4h"},
+        }[command]
+        elsewhere = guild is self.scene.other
+        options = {
+            **defaults,
+            "channel": self.scene.other_general if elsewhere else self.scene.general,
+            "message": f"{name} says hello",
+            **options,
+        }
+        default_member = self.scene.other_admin if elsewhere else self.scene.admin
+        answer = await self.answer(
+            member or default_member, command, guild=guild, name=name, **options
+        )
+        title = embed_of(answer).get("title", "")
+        assert title.startswith("Scheduled"), text_of(answer)
+        return await self.task(name, guild)
+
+    async def seed(self, names: list[str], guild: Any = None) -> list[Task]:
+        """Store tasks directly through TaskControl (fast set-up for lists and autocomplete)."""
+        guild = guild or self.scene.guild
+        channel = self.scene.general if guild is self.scene.guild else self.scene.other_general
+        created = []
+        for index, name in enumerate(names):
+            new = NewTask(
+                name=name,
+                kind=TaskKind.CRON,
+                spec=f"{index % 60} 9 * * *",
+                created_at=self.bot.engine.clock.now(),
+                guild_id=guild.id,
+                created_by=self.scene.admin.id,
+                payload={"variants": [{"content": f"{name} says hello"}]},
+                destinations=[{"type": "channel", "channel_id": channel.id}],
+            )
+            created.append(await self.bot.control.create(new, actor_id=self.scene.admin.id))
+        return created
+
+    async def allow_managers(self) -> None:
+        """Name the manager role and allow it on /schedule, as an admin would."""
+        await self.bot.engine.guilds.update(
+            self.scene.guild.id, self.bot.engine.clock.now(), manager_role_id=self.scene.managers.id
+        )
+        self.fd.set_command_permissions(self.scene.guild, "schedule", {self.scene.managers: True})
+
+
+@dataclass(frozen=True)
+class Storage:
+    tasks: tuple[Task, ...]
+    audit: tuple[AuditEntry, ...]
+    runs: tuple[Run, ...]
+
 
 async def final_answer(handle: Interaction) -> Callback:
     """The first accepted callback, or for a deferred one the followup that completed it."""
     callback = await handle.response(timeout=10)
-    if callback.type == 5:  # deferred: the answer is the first followup
-        await handle.wait_followups(1, timeout=10)
-        message = handle.followups[0]
+    if callback.type == 5:  # deferred: the first followup replaces the "thinking" message
+        await handle.wait_done(timeout=10)
+        message = handle.followups[0] if handle.followups else handle.original
+        assert message is not None
         return Callback(
             type=4,
             data={"embeds": message.embeds, "content": message.content, "flags": message.flags},
@@ -119,6 +210,50 @@ def embed_of(callback: Callback) -> dict[str, Any]:
     embeds = data.get("embeds") or []
     assert embeds, f"no embed in {data}"
     return embeds[0]
+
+
+def field_of(callback: Callback, name: str) -> str:
+    """The value of the first embed's field called `name`."""
+    for field in embed_of(callback).get("fields", []):
+        if field.get("name") == name:
+            return str(field.get("value", ""))
+    raise AssertionError(f"no field {name!r} in {embed_of(callback)}")
+
+
+def assert_refused(callback: Callback, *fragments: str, example: str | None = None) -> str:
+    """The answer is an ephemeral error embed naming the problem; returns its text."""
+    assert callback.type == 4, f"expected a message, got callback type {callback.type}"
+    assert callback.ephemeral, "errors must be ephemeral"
+    embed = embed_of(callback)
+    assert embed.get("title") == "That didn't work", embed
+    text = text_of(callback)
+    for fragment in fragments:
+        assert fragment in text, f"{fragment!r} not in {text!r}"
+    if example is not None:
+        assert field_of(callback, "Example") == f"`{example}`"
+    return text
+
+
+def weekday_mornings(
+    zone: str, after: datetime, count: int, *, hour: int = 9, minute: int = 0
+) -> list[datetime]:
+    """The next `count` Monday-to-Friday 09:00 (or hour:minute) in `zone` after `after`, worked
+    out by hand: an independent check of what the bot computes for `0 9 * * 1-5`."""
+    tz = ZoneInfo(zone)
+    found: list[datetime] = []
+    day = after.astimezone(tz).date()
+    while len(found) < count:
+        local = datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
+        if local.weekday() < 5 and local > after:
+            found.append(local.astimezone(UTC))
+        day += timedelta(days=1)
+    return found
+
+
+def discord_time(instant: datetime | None) -> str:
+    """How the bot shows an instant: a Discord timestamp, full date and time."""
+    assert instant is not None
+    return f"<t:{int(instant.timestamp())}:F>"
 
 
 def text_of(callback: Callback) -> str:
@@ -138,7 +273,14 @@ def scene() -> Scene:
 
 
 @pytest.fixture
-async def app(scene: Scene, tmp_path: Path) -> AsyncIterator[App]:
+def app_settings() -> dict[str, str]:
+    """Settings added to the `app` fixture's; parametrize this name to change them, e.g.
+    `@pytest.mark.parametrize("app_settings", [{"MAX_TASKS_PER_GUILD": "2"}])`."""
+    return {}
+
+
+@pytest.fixture
+async def app(scene: Scene, tmp_path: Path, app_settings: dict[str, str]) -> AsyncIterator[App]:
     fd = await FakeDiscord.start(scene.world)
     old = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     discord.http.Route.BASE = f"{fd.url}/api/v10"
@@ -148,6 +290,7 @@ async def app(scene: Scene, tmp_path: Path) -> AsyncIterator[App]:
             "DISCORD_TOKEN": fd.token,
             "DEV_CHANNEL_ID": str(scene.dev.id),
             "MIN_INTERVAL_SECONDS": "60",
+            **app_settings,
         },
         env_file=None,
     )

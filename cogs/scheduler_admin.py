@@ -1,0 +1,421 @@
+"""The /scheduler command group (DESIGN section 5): the bot's status for this server, and this
+server's settings.
+
+Permissions: Discord shows the group to Administrators by default. In code, every command
+runs `ensure_manager` (Manage Server, Administrator, or the guild's manager role); `config`,
+even just showing the settings, further needs Manage Server or Administrator, so a manager
+role can read `status` but can never change who the manager role is.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.common import INFO_COLOUR, OK_COLOUR, NotAllowed, ensure_manager, handle_error, reply
+from scheduler.errors import ScheduleError
+from scheduler.guild_config import ConfigChange, GuildConfig
+from scheduler.summary import escape_markdown
+from scheduler.timezones import zone_suggestions
+from scheduler.triggers import parse_cron
+from storage import GuildSettings, MentionPolicy, Notice, NoticeLevel, RunStatus, TaskStatus
+
+if TYPE_CHECKING:
+    from bot import CadenceBot
+
+log = logging.getLogger(__name__)
+
+SettingName = Literal[
+    "timezone",
+    "dev_channel",
+    "alert_channel",
+    "manager_role",
+    "summary_cron",
+    "summary_channel",
+    "mention_policy",
+]
+COLUMNS: dict[str, str] = {
+    "timezone": "timezone",
+    "dev_channel": "dev_channel_id",
+    "alert_channel": "alert_channel_id",
+    "manager_role": "manager_role_id",
+    "summary_cron": "summary_cron",
+    "summary_channel": "summary_channel_id",
+    "mention_policy": "mention_policy",
+}
+"""Option name -> guild_settings column."""
+LABELS = {
+    "timezone": "Timezone",
+    "dev_channel_id": "Dev channel",
+    "alert_channel_id": "Alert channel",
+    "manager_role_id": "Manager role",
+    "summary_cron": "Overview schedule",
+    "summary_channel_id": "Overview channel",
+    "mention_policy": "Mention policy",
+}
+NOTICES_SHOWN = 10
+LEVEL_MARKS = {
+    NoticeLevel.ERROR: "🔴 error",
+    NoticeLevel.WARNING: "🟠 warning",
+    NoticeLevel.INFO: "🔵 info",
+    NoticeLevel.OK: "🟢 ok",
+}
+STATUS_MARKS = {
+    TaskStatus.ACTIVE: "▶ active",
+    TaskStatus.PAUSED: "⏸ paused",
+    TaskStatus.COMPLETED: "✓ completed",
+    TaskStatus.FAILED: "✖ failed",
+}
+
+
+def ensure_server_manager(interaction: discord.Interaction) -> None:
+    """Manage Server or Administrator: a manager role is not enough to change settings."""
+    perms = interaction.permissions
+    if not (perms.manage_guild or perms.administrator):
+        raise NotAllowed(
+            "Only members with the Manage Server permission can see or change Cadence's "
+            "settings here. The manager role may use /scheduler status and /schedule."
+        )
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(administrator=True)
+class SchedulerAdmin(
+    commands.GroupCog,
+    group_name="scheduler",
+    group_description="Cadence's status and this server's settings",
+):
+    """Status and per-server settings."""
+
+    def __init__(self, bot: CadenceBot) -> None:
+        self.bot = bot
+        self.config = GuildConfig(bot.engine)
+        super().__init__()
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        await ensure_manager(interaction)
+        return True
+
+    async def cog_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        command = interaction.command
+        where = f"/{command.qualified_name}" if command else "a /scheduler command"
+        await handle_error(interaction, error, where)
+
+    # ------------------------------------------------------------------ /scheduler status
+
+    @app_commands.command(
+        name="status", description="Uptime, this server's tasks and runs, notices"
+    )
+    async def status_command(self, interaction: discord.Interaction) -> None:
+        guild_id = _guild_id(interaction)
+        now = self.bot.engine.clock.now()
+        settings = await self.config.get(guild_id)
+        embeds = [await self._status_embed(guild_id, now)]
+        engine = self.bot.engine
+        unread = await engine.notices.unread(guild_id, limit=NOTICES_SHOWN)
+        total = await engine.notices.count_unread(guild_id) if unread else 0
+        if unread or settings.dev_channel_id is None:
+            embeds.append(
+                notices_embed(unread, total, has_dev_channel=bool(settings.dev_channel_id))
+            )
+        await reply(interaction, embeds=embeds)
+        if unread:
+            await engine.notices.mark_read([notice.id for notice in unread], now)
+
+    async def _status_embed(self, guild_id: int, now: datetime) -> discord.Embed:
+        engine = self.bot.engine
+        embed = discord.Embed(title="Cadence status", colour=INFO_COLOUR)
+        embed.description = f"Version **{self.bot.version}**"
+        started = engine.started_at
+        embed.add_field(
+            name="Uptime",
+            value=f"{duration_text(now - started)} (since <t:{int(started.timestamp())}:f>)"
+            if started
+            else "not started",
+            inline=False,
+        )
+        counts = await engine.tasks.counts_by_status(guild_id)
+        embed.add_field(
+            name="Tasks in this server",
+            value=" · ".join(
+                f"{label} **{counts.get(s, 0)}**" for s, label in STATUS_MARKS.items()
+            ),
+            inline=False,
+        )
+        active = await engine.tasks.list_for_guild(guild_id, status=TaskStatus.ACTIVE)
+        upcoming = [t for t in active if t.next_run_at is not None]
+        if upcoming:
+            first = min(upcoming, key=lambda t: (t.next_run_at, t.id))
+            assert first.next_run_at is not None
+            unix = int(first.next_run_at.timestamp())
+            next_text = f"<t:{unix}:F> (<t:{unix}:R>): **{escape_markdown(first.name)}**"
+        else:
+            next_text = "nothing scheduled"
+        embed.add_field(name="Next run", value=next_text[:1024], inline=False)
+        runs = await engine.runs.recent_counts(now - timedelta(hours=24), guild_id)
+        embed.add_field(name="Last 24 hours", value=runs_text(runs), inline=False)
+        embed.add_field(name="Gateway latency", value=latency_text(self.bot.latency))
+        embed.add_field(name="Database", value=size_text(await self.bot.database.size_bytes()))
+        return embed
+
+    # ------------------------------------------------------------------ /scheduler config
+
+    @app_commands.command(name="config", description="Show or change this server's settings")
+    @app_commands.describe(
+        timezone="Zone for tasks without their own, e.g. Europe/Berlin",
+        dev_channel="Where this server's failures and reports go",
+        alert_channel="Where notices for members go (default: the dev channel)",
+        manager_role="Members with this role may use /schedule and /scheduler status",
+        summary_cron="When to post the task overview, e.g. 0 9 * * 1-5",
+        summary_channel="Where the overview goes (default: the dev channel)",
+        mention_policy="creator: mentions the creator may make; none: no role/everyone pings",
+        clear="Reset one setting to its default",
+    )
+    async def config_command(
+        self,
+        interaction: discord.Interaction,
+        timezone: str | None = None,
+        dev_channel: discord.TextChannel | None = None,
+        alert_channel: discord.TextChannel | None = None,
+        manager_role: discord.Role | None = None,
+        summary_cron: str | None = None,
+        summary_channel: discord.TextChannel | None = None,
+        mention_policy: Literal["creator", "none"] | None = None,
+        clear: SettingName | None = None,
+    ) -> None:
+        ensure_server_manager(interaction)
+        guild_id = _guild_id(interaction)
+        changes: dict[str, Any] = {}
+        if timezone is not None:
+            changes["timezone"] = timezone
+        for option, channel in (
+            ("dev_channel", dev_channel),
+            ("alert_channel", alert_channel),
+            ("summary_channel", summary_channel),
+        ):
+            if channel is not None:
+                changes[COLUMNS[option]] = self._postable(interaction, channel, option)
+        if manager_role is not None:
+            changes["manager_role_id"] = _manager_role(manager_role)
+        if summary_cron is not None:
+            changes["summary_cron"] = summary_cron
+        if mention_policy is not None:
+            changes["mention_policy"] = mention_policy
+        if not changes and clear is None:
+            settings = await self.config.get(guild_id)
+            await reply(interaction, embed=self.settings_embed(settings, "Settings"))
+            return
+        result = await self.config.update(
+            guild_id,
+            changes,
+            clear=[COLUMNS[clear]] if clear else [],
+            actor_id=interaction.user.id,
+        )
+        now_shown = self.settings_embed(result.after, "Settings now")
+        await reply(interaction, embeds=[self.change_embed(result), now_shown])
+
+    @config_command.autocomplete("timezone")
+    async def _zone_names(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=z, value=z) for z in zone_suggestions(current, 25)]
+
+    def _postable(
+        self, interaction: discord.Interaction, channel: discord.TextChannel, option: str
+    ) -> int:
+        """The channel's id when the bot can post embeds there; else a ScheduleError."""
+        guild = interaction.guild
+        assert guild is not None
+        resolved = guild.get_channel(channel.id) or channel
+        perms = resolved.permissions_for(guild.me)
+        missing = [
+            label
+            for label, granted in (
+                ("View Channel", perms.view_channel),
+                ("Send Messages", perms.send_messages),
+                ("Embed Links", perms.embed_links),
+            )
+            if not granted
+        ]
+        if missing:
+            raise ScheduleError(
+                f"{option}: I can't post embeds in {resolved.mention}: I'm missing "
+                f"{', '.join(missing)} there. Give me those permissions in the channel "
+                "settings, or pick another channel. Nothing was changed.",
+                example=f"{option}: #cadence-log",
+            )
+        return resolved.id
+
+    # ------------------------------------------------------------------ rendering
+
+    def settings_embed(self, settings: GuildSettings, title: str) -> discord.Embed:
+        embed = discord.Embed(title=title, colour=INFO_COLOUR)
+        for column, label in LABELS.items():
+            embed.add_field(name=label, value=self.value_text(settings, column)[:1024])
+        embed.set_footer(text="Change with /scheduler config; reset one with clear.")
+        return embed
+
+    def change_embed(self, result: ConfigChange) -> discord.Embed:
+        if not result.changed:
+            return discord.Embed(
+                title="Nothing changed", colour=INFO_COLOUR, description="Those are the settings."
+            )
+        lines = [
+            f"**{LABELS[column]}**: {self.value_text(result.before, column)} → "
+            f"{self.value_text(result.after, column)}"
+            for column in result.changed
+        ]
+        if "timezone" in result.changed:
+            zone = self.config.zone_of(result.after)
+            lines.append(
+                f"Moved {len(result.moved)} task(s) that follow the server's zone to {zone}; "
+                "tasks with their own zone keep it."
+                if result.moved
+                else "No task follows the server's zone, so none moved."
+            )
+        after = result.after
+        if after.summary_cron and not (after.summary_channel_id or after.dev_channel_id):
+            lines.append(
+                "⚠ The overview has nowhere to go: set `summary_channel` or `dev_channel`."
+            )
+        return discord.Embed(
+            title="Settings updated", colour=OK_COLOUR, description="\n".join(lines)[:4096]
+        )
+
+    def value_text(self, settings: GuildSettings, column: str) -> str:
+        """How one setting reads, defaults named as such."""
+        value = getattr(settings, column)
+        if column == "timezone":
+            return value or f"{self.bot.engine.config.default_timezone} (bot default)"
+        if column == "dev_channel_id":
+            return f"<#{value}>" if value else "not set: notices wait in /scheduler status"
+        if column in ("alert_channel_id", "summary_channel_id"):
+            return f"<#{value}>" if value else "not set (the dev channel is used)"
+        if column == "manager_role_id":
+            return f"<@&{value}>" if value else "not set (Manage Server only)"
+        if column == "summary_cron":
+            return self._summary_text(settings)
+        if value == MentionPolicy.NONE:
+            return "none: tasks may not ping roles, @everyone or @here"
+        return "creator (default): what the task's creator may ping"
+
+    def _summary_text(self, settings: GuildSettings) -> str:
+        if not settings.summary_cron:
+            return "off"
+        zone = self.config.zone_of(settings)
+        try:
+            schedule = parse_cron(settings.summary_cron, zone)
+        except ScheduleError:
+            return f"`{settings.summary_cron}` (cannot be read)"
+        following = schedule.next_after(self.bot.engine.clock.now())
+        text = f"`{schedule.spec}`: {schedule.describe()} ({zone})"
+        if following is not None:
+            text += f", next <t:{int(following.timestamp())}:R>"
+        return text
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def notices_embed(unread: list[Notice], total: int, *, has_dev_channel: bool) -> discord.Embed:
+    """The guild's unread notices, newest first (shown once, then marked read)."""
+    if not unread:
+        return discord.Embed(
+            title="Notices",
+            colour=INFO_COLOUR,
+            description=(
+                "No unread notices. Without a dev channel, failures and reports wait here; "
+                "set one with `/scheduler config dev_channel:` to get them as they happen."
+            ),
+        )
+    lines = []
+    for notice in unread:
+        body = " ".join(notice.body.split())
+        if len(body) > 200:
+            body = body[:199] + "…"
+        lines.append(
+            f"{LEVEL_MARKS.get(notice.level, notice.level)} · "
+            f"<t:{int(notice.created_at.timestamp())}:f> · **{notice.title[:150]}**"
+            + (f"\n{body}" if body else "")
+        )
+    more = total - len(unread)
+    if more > 0:
+        lines.append(f"… and {more} more: run /scheduler status again to see them.")
+    if not has_dev_channel:
+        lines.append("These are now marked read. Set a dev channel to get them as they happen.")
+    return discord.Embed(
+        title=f"Unread notices ({total})", colour=0xE67E22, description="\n".join(lines)[:4096]
+    )
+
+
+def runs_text(counts: dict[str, int]) -> str:
+    attempted = sum(counts.get(s, 0) for s in ("ok", "failed", "unknown", "running"))
+    failures = counts.get(RunStatus.FAILED, 0) + counts.get(RunStatus.UNKNOWN, 0)
+    text = f"**{attempted}** run(s), **{failures}** failed"
+    details = [
+        f"{status} {counts[status]}"
+        for status in ("ok", "failed", "unknown", "missed", "skipped", "running")
+        if counts.get(status)
+    ]
+    return text + (f" ({', '.join(details)})" if details else "")
+
+
+def duration_text(span: timedelta) -> str:
+    seconds = max(0, int(span.total_seconds()))
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h {minutes}m"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {seconds}s"
+
+
+def latency_text(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "not measured yet"
+    return f"{seconds * 1000:.0f} ms"
+
+
+def size_text(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def _manager_role(role: discord.Role) -> int:
+    if role.is_default():
+        raise ScheduleError(
+            "@everyone can't be the manager role: it would let every member manage tasks. "
+            "Pick a role given to the people who schedule posts.",
+            example="manager_role: @Schedulers",
+        )
+    if role.managed:
+        raise ScheduleError(
+            f"{role.mention} is managed by an integration and can't be given to members. "
+            "Pick another role.",
+            example="manager_role: @Schedulers",
+        )
+    return role.id
+
+
+def _guild_id(interaction: discord.Interaction) -> int:
+    if interaction.guild_id is None:
+        raise ScheduleError("Cadence's commands work in servers, not in direct messages.")
+    return interaction.guild_id
+
+
+async def setup(bot: CadenceBot) -> None:
+    await bot.add_cog(SchedulerAdmin(bot))
