@@ -67,12 +67,14 @@ class CadenceBot(commands.Bot):
         self.settings = settings
         self.database = database
         self.version = __version__
+        deliverer = DiscordDeliverer(self)
         self.engine = Engine(
             database,
-            deliverer=DiscordDeliverer(self),
+            deliverer=deliverer,
             alerter=DiscordAlerter(self, settings, GuildSettingsRepository(database)),
             config=EngineConfig.from_settings(settings),
         )
+        deliverer.notify = self.engine.notify
         self.control = TaskControl(self.engine, max_tasks_per_guild=settings.max_tasks_per_guild)
         self.scheduler = SchedulerAPI(self.engine, self.control)
         if extensions is None:
@@ -118,6 +120,7 @@ class CadenceBot(commands.Bot):
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     async def _announce_start(self, report: dict[str, int]) -> None:
+        counts = await self.engine.tasks.counts_by_status()
         upcoming = await self.engine.tasks.next_due_after(self.engine.clock.now(), 1)
         next_run = (
             f"<t:{int(upcoming[0].next_run_at.timestamp())}:F>"
@@ -132,7 +135,7 @@ class CadenceBot(commands.Bot):
                 title="Cadence started",
                 body=f"Version {self.version}.",
                 fields=(
-                    ("Active tasks", str(report["active"])),
+                    ("Active tasks", str(counts.get("active", 0))),
                     ("Next run", next_run),
                     ("Missed runs handled", str(report["caught_up"])),
                     ("Interrupted runs recovered", str(report["recovered"])),

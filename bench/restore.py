@@ -167,7 +167,7 @@ def size_block(size: int, seeded: SeedStats, ours: dict[str, Any], base: dict[st
         f"   (ours: index entries due in the next {ours['window_s']} s; baseline: jobs)"
     )
     lines.append(
-        f"  ours: {report['active']:,} active, caught up {report['caught_up']}, recovered "
+        f"  ours: {report['indexed']:,} indexed, caught up {report['caught_up']}, recovered "
         f"{report['recovered']}; full load_schedule_index() scan of {ours['scan_count']:,} "
         f"active tasks: {ours['scan_s']:.3f} s, +{ours['scan_rss_mb']:.1f} MB RSS, longest "
         f"stall {ours['scan_stall_ms']:.1f} ms (not part of the restore)"

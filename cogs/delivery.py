@@ -4,7 +4,7 @@ channels (auto-publish) and webhooks (custom name and avatar)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -13,9 +13,11 @@ import discord
 from scheduler.protocols import (
     Delivery,
     DeliveryError,
+    Notice,
     PermanentDeliveryError,
     TransientDeliveryError,
 )
+from storage import NoticeLevel
 
 if TYPE_CHECKING:
     from discord.ext import commands
@@ -63,10 +65,16 @@ def build_allowed_mentions(approved: Mapping[str, Any]) -> discord.AllowedMentio
 
 
 class DiscordDeliverer:
-    """Posts a task's message; turns discord.py's errors into the engine's two kinds."""
+    """Posts a task's message; turns discord.py's errors into the engine's two kinds.
 
-    def __init__(self, bot: commands.Bot) -> None:
+    `notify`, when set, receives a notice when a post goes out with mentions muted because
+    its creator may no longer make them (DESIGN section 6).
+    """
+
+    def __init__(self, bot: commands.Bot, notify: Callable[[Notice], None] | None = None) -> None:
         self._bot = bot
+        self.notify = notify
+        self._muted_told: set[int] = set()
 
     async def deliver(self, delivery: Delivery) -> int:
         try:
@@ -100,7 +108,7 @@ class DiscordDeliverer:
         message = delivery.message
         content = message.get("content") or None
         embed = build_embed(message.get("embed"))
-        mentions = build_allowed_mentions(delivery.allowed_mentions)
+        mentions = build_allowed_mentions(self._still_allowed(delivery))
         if destination.get("type") == "webhook":
             return await self._send_webhook(delivery, content, embed, mentions)
         target_id = int(destination.get("thread_id") or destination["channel_id"])
@@ -112,6 +120,58 @@ class DiscordDeliverer:
         if destination.get("publish"):
             await self._publish(sent, delivery)
         return sent.id
+
+    def _still_allowed(self, delivery: Delivery) -> Mapping[str, Any]:
+        """The approved mentions, less those the creator may no longer make."""
+        approved = delivery.allowed_mentions
+        if not approved.get("everyone") and not approved.get("roles"):
+            return approved
+        guild = self._bot.get_guild(delivery.guild_id) if delivery.guild_id else None
+        if guild is None:
+            return approved  # no cache to judge by (e.g. before the gateway is ready)
+        target = delivery.destination.get("thread_id") or delivery.destination.get("channel_id")
+        channel = guild.get_channel_or_thread(int(target)) if target else None
+        member = guild.get_member(delivery.created_by) if delivery.created_by else None
+        if channel is None:
+            return approved
+        may_everyone = member is not None and channel.permissions_for(member).mention_everyone
+        kept_roles = [
+            r
+            for r in approved.get("roles", [])
+            if may_everyone
+            or (
+                member is not None
+                and (role := guild.get_role(int(r))) is not None
+                and role.mentionable
+            )
+        ]
+        everyone = bool(approved.get("everyone")) and may_everyone
+        if everyone == bool(approved.get("everyone")) and kept_roles == list(
+            approved.get("roles", [])
+        ):
+            return approved
+        self._tell_muted(delivery, left=member is None)
+        return {**approved, "everyone": everyone, "roles": kept_roles}
+
+    def _tell_muted(self, delivery: Delivery, *, left: bool) -> None:
+        if self.notify is None or delivery.task_id in self._muted_told:
+            return
+        self._muted_told.add(delivery.task_id)
+        why = "has left the server" if left else "may no longer mention them"
+        self.notify(
+            Notice(
+                guild_id=delivery.guild_id,
+                level=NoticeLevel.WARNING,
+                kind="mentions_muted",
+                title=f"Task {delivery.task_name!r} posted with mentions muted",
+                body=(
+                    f"The member who created it {why}, so its @everyone/@here or role "
+                    "mentions no longer ping. Edit the task (its new editor's rights count), "
+                    "or remove the mentions."
+                ),
+                task_id=delivery.task_id,
+            )
+        )
 
     async def _publish(self, sent: discord.Message, delivery: Delivery) -> None:
         try:

@@ -142,6 +142,28 @@ def _limit(what: str, text: str, limit: int) -> None:
         )
 
 
+def mentions_in(draft: MessageDraft) -> tuple[bool, set[int]]:
+    """(mentions @everyone or @here, role ids mentioned) in a message."""
+    text = draft.all_text()
+    return bool(_EVERYONE.search(text)), {int(r) for r in _ROLE_MENTION.findall(text)}
+
+
+def merge_approved(
+    approved: dict[str, Any], previous: Any, others: list[MessageDraft]
+) -> dict[str, Any]:
+    """`approved` (for the message just saved) plus what was approved before for the other
+    variants and is still used by them."""
+    previous = previous if isinstance(previous, dict) else {}
+    everyone = any(mentions_in(d)[0] for d in others) and bool(previous.get("everyone"))
+    used_roles: set[int] = set().union(*(mentions_in(d)[1] for d in others)) if others else set()
+    kept_roles = used_roles & {int(r) for r in previous.get("roles", [])}
+    return {
+        "everyone": bool(approved["everyone"]) or everyone,
+        "roles": sorted(set(approved["roles"]) | kept_roles),
+        "users": True,
+    }
+
+
 def approve_mentions(
     draft: MessageDraft,
     *,

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 
 from cogs.common import reply
-from cogs.messages import MessageDraft, approve_mentions, parse_colour
+from cogs.messages import MessageDraft, approve_mentions, merge_approved, parse_colour
 from cogs.schedule_base import Destination, ScheduleBase, checked_choice
 from cogs.schedule_create import CATCH_UPS, CatchUpChoice
 from cogs.views import MessageModal
@@ -152,12 +152,14 @@ class EditCommand(ScheduleBase):
             payload = dict(task.payload)
             if target is not None:
                 settings = await self.bot.engine.guilds.get(interaction.guild.id)
-                payload["mentions"] = approve_mentions(
+                approved = approve_mentions(
                     final,
                     author=interaction.user,
                     channel=target,
                     policy=settings.mention_policy,
                 )
+                others = [MessageDraft.from_variant(dict(v)) for v in variants(task.payload)[1:]]
+                payload["mentions"] = merge_approved(approved, task.payload.get("mentions"), others)
             if draft is not None:
                 rest = list(variants(task.payload))[1:]
                 payload["variants"] = [final.variant(), *rest]

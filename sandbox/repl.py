@@ -150,12 +150,13 @@ class Repl:
         if callback.type == 9:
             await self._fill_modal(handle, data)
             return
-        if callback.type == 5:
-            await handle.wait_followups(1, timeout=15)
-            message = handle.followups[-1]
-            self._print_message(
-                message.__dict__, ephemeral=bool(message.flags & 64), stored=message
-            )
+        if callback.type == 5:  # "thinking": the first followup replaces it
+            await handle.wait_done(timeout=30)
+            message = handle.followups[0] if handle.followups else handle.original
+            if message is not None:
+                self._print_message(
+                    message.__dict__, ephemeral=bool(message.flags & 64), stored=message
+                )
             return
         if callback.type == 6:
             await handle.wait_done(timeout=15)
@@ -171,6 +172,7 @@ class Repl:
         )
 
     def _print_message(self, data: dict[str, Any], *, ephemeral: bool, stored: Any) -> None:
+        self._print_new_posts()  # posts made while answering come before the answer
         marker = " (only you can see this)" if ephemeral else ""
         self.say(f"Cadence{marker}:", *message_lines(data, self.names))
         items = components(data)

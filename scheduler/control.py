@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from scheduler.engine import Engine
 from scheduler.errors import ScheduleError
 from scheduler.planning import schedule_for_task
+from scheduler.timezones import fixed_instant, load_zone, local_wall
 from storage import (
     GUILD_LEFT_REASON,
     NewTask,
@@ -93,8 +94,16 @@ class TaskControl:
         update: dict[str, Any] = dict(changes)
         if SCHEDULE_FIELDS & changes.keys():
             candidate = replace(task, **changes, created_at=now)
-            if candidate.kind == TaskKind.INTERVAL and "start_at" not in changes:
+            restarted = bool({"kind", "spec"} & changes.keys())
+            if candidate.kind == TaskKind.INTERVAL and restarted and "start_at" not in changes:
+                # A new period starts from now; a new end or zone keeps the old phase.
                 candidate = replace(candidate, start_at=None)
+            elif "timezone" in changes and "start_at" not in changes:
+                # A calendar interval keeps its local wall-clock time in the new zone.
+                start = await self._start_in_new_zone(task, candidate)
+                if start is not None:
+                    candidate = replace(candidate, start_at=start)
+                    update["start_at"] = start
             schedule = schedule_for_task(candidate, await self.engine.zone_for(candidate))
             first = schedule.next_fire(None, now)
             if first is None:
@@ -108,6 +117,15 @@ class TaskControl:
         await self.engine.audit.add(task.guild_id, task.id, actor_id, "edit", detail, now)
         self.engine.track(updated)
         return updated
+
+    async def _start_in_new_zone(self, task: Task, candidate: Task) -> datetime | None:
+        if task.kind != TaskKind.INTERVAL or task.start_at is None:
+            return None
+        old_zone = await self.engine.zone_for(task)
+        if not getattr(schedule_for_task(task, old_zone), "calendar", False):
+            return None
+        wall = local_wall(task.start_at, load_zone(old_zone))
+        return fixed_instant(wall, load_zone(await self.engine.zone_for(candidate)))
 
     async def pause(self, task: Task, *, actor_id: int | None, reason: str = "paused") -> Task:
         if task.status != TaskStatus.ACTIVE:

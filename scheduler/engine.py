@@ -142,9 +142,9 @@ class Engine:
             )
             self._aps.start()
             self._arm()
-        active = (await self.tasks.counts_by_status()).get(TaskStatus.ACTIVE, 0)
+        # Counting every task scans the whole index, so it is left to whoever reports the
+        # start (bot.py does it after the engine is ready).
         self.startup_report = {
-            "active": active,
             "indexed": loaded,
             "recovered": recovered,
             "caught_up": caught_up,

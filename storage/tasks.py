@@ -176,7 +176,10 @@ class TaskRepository:
 
     async def list_code_tasks(self) -> list[Task]:
         """Every code task, ordered by job_id."""
-        query = """SELECT * FROM tasks WHERE source = 'code' ORDER BY job_id"""
+        # job_id IS NOT NULL is the same set (a CHECK ties it to source = 'code') and lets
+        # SQLite search the job_id index instead of scanning it: 0.2 ms instead of 140 ms
+        # with a million admin tasks (bench/restore.py).
+        query = """SELECT * FROM tasks WHERE job_id IS NOT NULL ORDER BY job_id"""
         return [task_from_row(row) for row in await self._db.fetch_all(query)]
 
     async def search_names(self, guild_id: int, text: str, limit: int = 25) -> list[str]:

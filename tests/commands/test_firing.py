@@ -53,6 +53,7 @@ async def test_date_and_interval_tasks_post_at_their_second(app: App) -> None:
     assert done.status == TaskStatus.COMPLETED and done.next_run_at is None
     again = await app.task("soon-every")
     assert again.status == TaskStatus.ACTIVE
+    assert every.next_run_at is not None
     assert again.next_run_at == every.next_run_at + timedelta(minutes=1)
 
 

@@ -18,6 +18,7 @@ SCRIPT = """\
 /schedule every name:ping interval:5s channel:#general message:hello from the sandbox
 wait 11.5
 /schedule list
+/schedule run task:ping
 /schedule pause task:ping
 wait 7
 /schedul list
@@ -62,8 +63,10 @@ def test_sandbox_through_a_pipe(tmp_path: Path) -> None:
         flags=re.MULTILINE,
     )
     assert len(posts) >= 2, out
-    listed = section(out, "/schedule list", "/schedule pause")
+    listed = section(out, "/schedule list", "/schedule run")
     assert "ping · ▶ active" in listed
+    ran = section(out, "/schedule run task:ping", "/schedule pause")
+    assert "Ran ping" in ran and "Posted now" in ran
     paused = section(out, "/schedule pause task:ping", "/schedul list")
     assert "Paused: ping" in paused
     assert "#general Cadence:" not in paused.split("> wait 7", 1)[1]  # no more posts

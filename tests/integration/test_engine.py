@@ -443,3 +443,17 @@ async def test_guild_data_is_deleted_after_the_retention_period(harness: Harness
     harness.clock.advance(days=2)
     assert await lifecycle.purge_expired() == [GUILD]
     assert await harness.engine.tasks.get(task.id) is None
+
+
+async def test_editing_an_intervals_end_or_zone_keeps_its_phase(harness: Harness) -> None:
+    task = await harness.add("daily", "interval", "1d")  # created 08:59:30: daily at 08:59:30
+    harness.clock.advance(hours=3)
+    assert harness.control is not None
+    first = task.next_run_at
+    assert first is not None
+    ended = await harness.control.edit(task, {"end_at": first + timedelta(days=30)}, actor_id=1)
+    assert (ended.start_at, ended.next_run_at) == (task.start_at, first)
+    moved = await harness.control.edit(ended, {"timezone": "Europe/Berlin"}, actor_id=1)
+    # A calendar interval keeps its wall-clock time: 08:59:30 now means 08:59:30 in Berlin.
+    assert moved.start_at == task.start_at - timedelta(hours=1)
+    assert moved.next_run_at == first - timedelta(hours=1)
