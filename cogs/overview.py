@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from scheduler.planning import schedule_for_task
+from scheduler.api import summarize
 from scheduler.summary import EmbedData, JobSummary, SummaryPage
 
 if TYPE_CHECKING:
@@ -29,11 +29,4 @@ def page_embeds(page: SummaryPage) -> list[discord.Embed]:
 async def guild_summary(bot: CadenceBot, guild_id: int, *, title: str) -> JobSummary:
     """The overview of one guild's tasks, times in each task's zone."""
     tasks = await bot.engine.tasks.list_for_guild(guild_id)
-    zones = {task.id: await bot.engine.zone_for(task) for task in tasks}
-    return JobSummary.build(
-        tasks,
-        now=bot.engine.clock.now(),
-        describe=lambda task: schedule_for_task(task, zones[task.id]).describe(),
-        zone_of=lambda task: zones[task.id],
-        title=title,
-    )
+    return await summarize(bot.engine, tasks, title=title)

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 import discord
 from discord import app_commands
 
-from cogs.common import INFO_COLOUR, ensure_manager, handle_error, reply
+from cogs.common import INFO_COLOUR, reply
 from cogs.overview import guild_summary, page_embeds
 from cogs.render import when
 from cogs.schedule_base import Destination, ScheduleBase
+from cogs.views import PagerView
 from scheduler.errors import ScheduleError
 from storage import AuditEntry, Run, Task
 
@@ -62,44 +63,6 @@ def history_embed(task: Task, runs: Sequence[Run], changes: Sequence[AuditEntry]
     return embed
 
 
-class PagesView(discord.ui.View):
-    """Previous/next over pages that are each a list of embeds (a JobSummary)."""
-
-    def __init__(self, pages: Sequence[list[discord.Embed]]) -> None:
-        super().__init__(timeout=600)
-        self.pages = list(pages)
-        self.index = 0
-        self._sync()
-
-    def _sync(self) -> None:
-        self.previous.disabled = self.index == 0
-        self.next.disabled = self.index >= len(self.pages) - 1
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        await ensure_manager(interaction)
-        return True
-
-    async def _move(self, interaction: discord.Interaction, step: int) -> None:
-        self.index = max(0, min(len(self.pages) - 1, self.index + step))
-        self._sync()
-        await interaction.response.edit_message(embeds=self.pages[self.index], view=self)
-
-    @discord.ui.button(
-        label="◀ Previous", style=discord.ButtonStyle.secondary, custom_id="sum_prev"
-    )
-    async def previous(self, interaction: discord.Interaction, _: discord.ui.Button[PagesView]):
-        await self._move(interaction, -1)
-
-    @discord.ui.button(label="Next ▶", style=discord.ButtonStyle.secondary, custom_id="sum_next")
-    async def next(self, interaction: discord.Interaction, _: discord.ui.Button[PagesView]):
-        await self._move(interaction, 1)
-
-    async def on_error(
-        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[PagesView]
-    ) -> None:
-        await handle_error(interaction, error, "a summary page button")
-
-
 class HistoryCommands(ScheduleBase):
     """Looking back (history) and across (summary)."""
 
@@ -130,8 +93,8 @@ class HistoryCommands(ScheduleBase):
             if len(pages) == 1:
                 await reply(interaction, embeds=pages[0])
                 return
-            view = PagesView(pages)
-            await reply(interaction, embeds=pages[0], view=view)
+            view = PagerView(pages, interaction.user.id, prefix="sum_")
+            await reply(interaction, embeds=view.first, view=view)
             return
         self.check_channel(interaction, channel, embed=True)
         await interaction.response.defer(ephemeral=True, thinking=True)

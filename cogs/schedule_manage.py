@@ -46,7 +46,7 @@ class ManageCommands(ScheduleBase):
             await reply(interaction, embed=pages[0])
             return
         view = PagerView(pages, interaction.user.id)
-        await reply(interaction, embed=view.first, view=view)
+        await reply(interaction, embeds=view.first, view=view)
 
     @app_commands.command(name="show", description="A task's details, next 5 runs and stats")
     @app_commands.describe(task="The task (start typing its name)")

@@ -130,17 +130,28 @@ class ConfirmView(discord.ui.View):
 
 
 class PagerView(discord.ui.View):
-    """Previous/next buttons over pre-built embeds."""
+    """Previous/next buttons over pre-built pages (each one or more embeds).
 
-    def __init__(self, pages: Sequence[discord.Embed], author_id: int) -> None:
+    `prefix` keeps the custom ids of different pagers apart (`prev`/`next`, `sum_prev`/...).
+    """
+
+    def __init__(
+        self,
+        pages: Sequence[discord.Embed | Sequence[discord.Embed]],
+        author_id: int,
+        *,
+        prefix: str = "",
+    ) -> None:
         super().__init__(timeout=600)
-        self._pages = list(pages)
+        self._pages = [[page] if isinstance(page, discord.Embed) else list(page) for page in pages]
         self._index = 0
         self._author_id = author_id
+        self.previous.custom_id = f"{prefix}prev"
+        self.next.custom_id = f"{prefix}next"
         self._sync()
 
     @property
-    def first(self) -> discord.Embed:
+    def first(self) -> list[discord.Embed]:
         return self._pages[0]
 
     def _sync(self) -> None:
@@ -154,7 +165,7 @@ class PagerView(discord.ui.View):
     async def _show(self, interaction: discord.Interaction, step: int) -> None:
         self._index = max(0, min(len(self._pages) - 1, self._index + step))
         self._sync()
-        await interaction.response.edit_message(embed=self._pages[self._index], view=self)
+        await interaction.response.edit_message(embeds=self._pages[self._index], view=self)
 
     @discord.ui.button(label="◀ Previous", style=discord.ButtonStyle.secondary, custom_id="prev")
     async def previous(self, interaction: discord.Interaction, _: discord.ui.Button[PagerView]):

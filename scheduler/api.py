@@ -9,7 +9,7 @@ itself is kept in memory under its `job_id`, never pickled: register your jobs a
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -155,13 +155,7 @@ class SchedulerAPI:
             if guild_id is None
             else await self._engine.tasks.list_for_guild(guild_id)
         )
-        zones = {t.id: await self._engine.zone_for(t) for t in tasks}
-        return JobSummary.build(
-            tasks,
-            now=self._engine.clock.now(),
-            describe=lambda t: schedule_for_task(t, zones[t.id]).describe(),
-            zone_of=lambda t: zones[t.id],
-        )
+        return await summarize(self._engine, tasks)
 
     def _zone(self, timezone: str | None) -> str:
         name = timezone or self._engine.config.default_timezone
@@ -247,3 +241,17 @@ class SchedulerAPI:
         ):
             task = await self._control.resume(task, actor_id=None)
         return task
+
+
+async def summarize(
+    engine: Engine, tasks: Sequence[Task], *, title: str = "Scheduled tasks"
+) -> JobSummary:
+    """A JobSummary of `tasks`, each described and timed in its own effective zone."""
+    zones = {task.id: await engine.zone_for(task) for task in tasks}
+    return JobSummary.build(
+        tasks,
+        now=engine.clock.now(),
+        describe=lambda task: schedule_for_task(task, zones[task.id]).describe(),
+        zone_of=lambda task: zones[task.id],
+        title=title,
+    )
