@@ -209,6 +209,13 @@ async def run(settings: Settings) -> int:
             except discord.LoginFailure:
                 log.error("Discord refused the token (DISCORD_TOKEN); check it and try again")
                 return EXIT_CONFIG
+            except discord.PrivilegedIntentsRequired:
+                log.error(
+                    "Discord refused the Server Members intent: enable it in the Developer "
+                    "Portal (Bot → Privileged Gateway Intents → Server Members Intent), then "
+                    "start again"
+                )
+                return EXIT_CONFIG
             except (OSError, aiohttp.ClientError, discord.DiscordException) as exc:
                 log.error("Cannot reach Discord at %s: %s", discord.http.Route.BASE, exc)
                 return EXIT_UNREACHABLE

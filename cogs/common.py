@@ -80,6 +80,10 @@ def user_error(error: BaseException) -> tuple[str, str | None] | None:
         return str(error), None
     if isinstance(error, app_commands.NoPrivateMessage):
         return "Cadence's commands work in servers, not in direct messages.", None
+    if isinstance(error, app_commands.TransformerError):
+        # Discord offers only fitting values; a crafted interaction can send any channel or role.
+        kind = error.type.name.replace("_", " ")
+        return f"That {kind} can't be used for this option; pick one Discord offers.", None
     if isinstance(error, app_commands.CheckFailure):
         return str(error) or "You may not use this command here.", None
     return None

@@ -3,6 +3,7 @@ with a task's embed, and autocomplete."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from bot import CadenceBot
 
 Destination = discord.TextChannel | discord.Thread
+# A task's number: ASCII digits only ("²".isdigit() is true too), and small enough for SQLite.
+_TASK_NUMBER = re.compile(r"[0-9]{1,18}")
+MAX_RUNS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +51,7 @@ class ScheduleBase(commands.Cog):
         guild_id = _guild_id(interaction)
         tasks = self.bot.engine.tasks
         task = await tasks.get_by_name(guild_id, value.strip())
-        if task is None and value.strip().isdigit():
+        if task is None and _TASK_NUMBER.fullmatch(value.strip()):
             task = await tasks.get_for_guild(guild_id, int(value.strip()))
         if task is None:
             raise ScheduleError(
@@ -176,6 +180,15 @@ def checked_choice(value: str, allowed: tuple[str, ...], option: str) -> str:
         raise ScheduleError(
             f"{option} must be one of {', '.join(allowed)}, not “{value[:40]}”.",
             example=f"{option}: {allowed[0]}",
+        )
+    return value
+
+
+def checked_range(value: int, low: int, high: int, option: str) -> int:
+    """Discord keeps numbers within an option's range, but a crafted interaction can send any."""
+    if not low <= value <= high:
+        raise ScheduleError(
+            f"{option} must be between {low:,} and {high:,}.", example=f"{option}: {low}"
         )
     return value
 

@@ -12,7 +12,14 @@ from discord import app_commands
 
 from cogs.common import reply
 from cogs.messages import MessageDraft, approve_mentions, from_options, parse_colour
-from cogs.schedule_base import Destination, ScheduleBase, Zone, checked_choice
+from cogs.schedule_base import (
+    MAX_RUNS,
+    Destination,
+    ScheduleBase,
+    Zone,
+    checked_choice,
+    checked_range,
+)
 from cogs.views import MessageModal
 from scheduler.errors import ScheduleError
 from scheduler.triggers import date_spec, parse_cron, parse_interval, parse_when
@@ -185,6 +192,8 @@ class CreateCommands(ScheduleBase):
         color: str | None,
     ) -> None:
         """Check the rest, then create at once or open the modal (as the first answer)."""
+        if prepared.max_runs is not None:
+            checked_range(prepared.max_runs, 1, MAX_RUNS, "max_runs")
         name = await self.check_new_name(interaction, prepared.name)
         prepared = replace(prepared, name=name)
         await self.check_room(interaction)

@@ -9,7 +9,13 @@ from discord import app_commands
 
 from cogs.common import reply
 from cogs.messages import MessageDraft, approve_mentions, merge_approved, parse_colour
-from cogs.schedule_base import Destination, ScheduleBase, checked_choice
+from cogs.schedule_base import (
+    MAX_RUNS,
+    Destination,
+    ScheduleBase,
+    checked_choice,
+    checked_range,
+)
 from cogs.schedule_create import CATCH_UPS, CatchUpChoice
 from cogs.views import MessageModal
 from scheduler.errors import ScheduleError
@@ -67,7 +73,7 @@ class EditCommand(ScheduleBase):
         if catch_up is not None:
             changes["catch_up"] = CatchUp(checked_choice(catch_up, CATCH_UPS, "catch_up"))
         if max_runs is not None:
-            changes["max_runs"] = max_runs
+            changes["max_runs"] = checked_range(max_runs, 1, MAX_RUNS, "max_runs")
         current = _first_draft(found)
         draft = _apply(current, message=message, title=title, color=color)
         if channel is not None:

@@ -10,7 +10,7 @@ from discord import app_commands
 from cogs.common import INFO_COLOUR, reply
 from cogs.overview import guild_summary, page_embeds
 from cogs.render import when
-from cogs.schedule_base import Destination, ScheduleBase
+from cogs.schedule_base import Destination, ScheduleBase, checked_range
 from cogs.views import PagerView
 from scheduler.errors import ScheduleError
 from storage import AuditEntry, Run, Task
@@ -74,6 +74,7 @@ class HistoryCommands(ScheduleBase):
         task: str,
         limit: app_commands.Range[int, 1, 25] = 10,
     ) -> None:
+        limit = checked_range(limit, 1, 25, "limit")
         found = await self.resolve_task(interaction, task)
         runs = await self.bot.engine.runs.list_for_task(found.id, limit=limit)
         changes = await self.bot.engine.audit.for_task(found.id, limit=5)

@@ -52,8 +52,10 @@ class TransferCommands(ScheduleBase):
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             document = json.loads(await file.read())
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ScheduleError(f"The file is not valid JSON ({exc}).") from None
+        except RecursionError:
+            raise ScheduleError("The file is nested too deeply to be a Cadence export.") from None
+        except ValueError as exc:  # not UTF-8, not JSON, or a number of thousands of digits
+            raise ScheduleError(f"The file is not valid JSON ({str(exc)[:200]}).") from None
         guild_id = interaction.guild.id
         existing = await self.bot.engine.tasks.list_for_guild(guild_id)
         settings = await self.bot.engine.guilds.get(guild_id)
@@ -68,9 +70,9 @@ class TransferCommands(ScheduleBase):
             min_interval_seconds=self.bot.settings.min_interval_seconds,
             max_tasks=self.bot.settings.max_tasks_per_guild,
         )
-        errors = list(plan.errors)
+        errors, checked = list(plan.errors), plan.tasks
         if not errors:
-            errors = self._discord_checks(interaction, plan.tasks, settings.mention_policy)
+            errors, checked = self._discord_checks(interaction, plan.tasks, settings.mention_policy)
         if errors:
             listing = "\n".join(f"• {e}" for e in errors[:30])
             more = f"\n… and {len(errors) - 30} more" if len(errors) > 30 else ""
@@ -81,13 +83,14 @@ class TransferCommands(ScheduleBase):
                 ),
             )
             return
-        tasks = [await self._with_webhooks(interaction, new) for new in plan.tasks]
-        by_name = {t.name.casefold(): t for t in existing}
+        tasks = [await self._with_webhooks(interaction, new) for new in checked]
+        # Names are the same "in any case" (casefold); SQLite's NOCASE folds ASCII only, so
+        # "Äpfel" and "äpfel" can both exist: replacing either replaces both.
+        replaced = {name.casefold() for name in plan.replaces}
         async with self.bot.database.transaction():
-            for name in plan.replaces:
-                await self.bot.control.delete(
-                    by_name[name.casefold()], actor_id=interaction.user.id
-                )
+            for old in existing:
+                if old.name.casefold() in replaced:
+                    await self.bot.control.delete(old, actor_id=interaction.user.id)
             for new in tasks:
                 await self.bot.control.create(new, actor_id=interaction.user.id)
         embed = discord.Embed(
@@ -101,34 +104,59 @@ class TransferCommands(ScheduleBase):
 
     def _discord_checks(
         self, interaction: discord.Interaction, tasks: list[NewTask], policy: MentionPolicy
-    ) -> list[str]:
-        """Channels must exist here and take our posts; mentions must be the importer's to make."""
-        assert interaction.guild is not None and isinstance(interaction.user, discord.Member)
+    ) -> tuple[list[str], list[NewTask]]:
+        """Channels must exist here and take our posts; mentions must be the importer's to make.
+        Returns the problems, and the tasks with their destinations and approved mentions as
+        this server and this member make them (a file's claims are never kept)."""
         errors: list[str] = []
+        checked: list[NewTask] = []
         for number, new in enumerate(tasks, start=1):
             try:
-                embed = any(v.get("embed") for v in new.payload.get("variants", []))
-                first = None
-                for dest in new.destinations:
-                    target = dest.get("thread_id") or dest["channel_id"]
-                    channel = interaction.guild.get_channel_or_thread(int(target))
-                    if channel is None:
-                        raise ScheduleError(f"channel {target} is not in this server")
-                    self.check_channel(interaction, channel, embed=embed)  # type: ignore[arg-type]
-                    if dest.get("type") == "webhook":
-                        parent = getattr(channel, "parent", None) or channel
-                        if not parent.permissions_for(interaction.guild.me).manage_webhooks:
-                            raise ScheduleError(f"I need Manage Webhooks in {channel.mention}")
-                    first = first or channel
-                for variant in new.payload.get("variants", []):
-                    draft = MessageDraft.from_variant(variant).validate()
-                    if first is not None:
-                        approve_mentions(
-                            draft, author=interaction.user, channel=first, policy=policy
-                        )
+                checked.append(self._checked(interaction, new, policy))
             except ScheduleError as exc:
                 errors.append(f"Entry {number} ({new.name}): {exc.message}")
-        return errors
+        return errors, checked
+
+    def _checked(
+        self, interaction: discord.Interaction, new: NewTask, policy: MentionPolicy
+    ) -> NewTask:
+        assert interaction.guild is not None and isinstance(interaction.user, discord.Member)
+        guild = interaction.guild
+        embed = any(v.get("embed") for v in new.payload.get("variants", []))
+        destinations: list[dict[str, Any]] = []
+        first: discord.TextChannel | discord.Thread | None = None
+        for dest in new.destinations:
+            target = dest.get("thread_id") or dest["channel_id"]
+            channel = guild.get_channel_or_thread(int(target))
+            if channel is None:
+                raise ScheduleError(f"channel {target} is not in this server")
+            if not isinstance(channel, discord.TextChannel | discord.Thread):
+                raise ScheduleError(f"{channel.mention} is not a text channel or thread")
+            stored = self.check_channel(interaction, channel, embed=embed)
+            parent = channel.parent if isinstance(channel, discord.Thread) else channel
+            if dest.get("type") == "webhook":
+                if (
+                    not isinstance(parent, discord.TextChannel)
+                    or not parent.permissions_for(guild.me).manage_webhooks
+                ):
+                    raise ScheduleError(f"I need Manage Webhooks in {channel.mention}")
+                identity = {k: v for k, v in dest.items() if k in ("name", "avatar_url")}
+                stored = {**identity, **stored, "type": "webhook", "channel_id": parent.id}
+            elif dest.get("publish") and channel.type == discord.ChannelType.news:
+                stored["publish"] = True
+            destinations.append(stored)
+            first = first or channel
+        approved: dict[str, Any] = {"everyone": False, "roles": [], "users": True}
+        for variant in new.payload.get("variants", []):
+            draft = MessageDraft.from_variant(variant).validate()
+            if first is not None:
+                mentions = approve_mentions(
+                    draft, author=interaction.user, channel=first, policy=policy
+                )
+                approved["everyone"] = approved["everyone"] or mentions["everyone"]
+                approved["roles"] = sorted({*approved["roles"], *mentions["roles"]})
+        payload = {**new.payload, "mentions": approved}
+        return with_changes(new, payload=payload, destinations=destinations)
 
     async def _with_webhooks(self, interaction: discord.Interaction, new: NewTask) -> NewTask:
         assert interaction.guild is not None

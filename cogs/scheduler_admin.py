@@ -193,6 +193,11 @@ class SchedulerAdmin(
     ) -> None:
         ensure_server_manager(interaction)
         guild_id = _guild_id(interaction)
+        if clear is not None and clear not in COLUMNS:  # Discord offers only the choices
+            raise ScheduleError(
+                f"clear must be one of {', '.join(COLUMNS)}, not “{clear[:40]}”.",
+                example="clear: summary_cron",
+            )
         changes: dict[str, Any] = {}
         if timezone is not None:
             changes["timezone"] = timezone

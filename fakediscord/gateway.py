@@ -84,6 +84,7 @@ class Gateway:
         self._open = asyncio.Event()
         self._open.set()
         self._sockets: set[web.WebSocketResponse] = set()
+        self._stalled: set[web.WebSocketResponse] = set()
 
     # -- connection handling -------------------------------------------------------------
 
@@ -97,7 +98,7 @@ class Gateway:
         try:
             await self._send_raw(ws, {"op": HELLO, "d": self._hello(), "s": None, "t": None})
             async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
+                if msg.type != WSMsgType.TEXT or ws in self._stalled:
                     continue
                 try:
                     payload = json.loads(msg.data)
@@ -110,6 +111,7 @@ class Gateway:
             await ws.close(code=exc.code, message=exc.reason.encode())
         finally:
             self._sockets.discard(ws)
+            self._stalled.discard(ws)
             if session is not None and session.ws is ws:
                 session.ws = None
         return ws
@@ -329,12 +331,28 @@ class Gateway:
                     ws, {"op": INVALID_SESSION, "d": resumable, "s": None, "t": None}
                 )
 
-    async def drop(self, code: int = 4000) -> None:
-        """Close every socket with ``code`` (4000 = unknown error, which clients resume)."""
+    async def drop(self, code: int = 4000, *, resumable: bool = True) -> None:
+        """Close every socket with ``code`` (4000 = unknown error, which clients resume).
+
+        With ``resumable=False`` the sessions end too, as with 4009 (session timed out): the
+        client's RESUME is then answered with INVALID_SESSION and it must IDENTIFY again.
+        """
         for session in self.live_sessions():
             session.ws = None
+            session.resumable = resumable
         for ws in list(self._sockets):
             await self._close_quietly(ws, code)
+
+    def stall(self) -> None:
+        """Let the open sockets go silent, as a half-open (zombied) connection does.
+
+        Nothing more is read from them (heartbeats get no ACK) and nothing is sent on them;
+        dispatches are kept for the RESUME. The client notices only by the missing ACKs, closes
+        the socket itself and resumes on a new one (discord.py: after ``heartbeat_timeout``).
+        """
+        for session in self.live_sessions():
+            session.ws = None
+        self._stalled.update(self._sockets)
 
     def hold(self) -> None:
         """Make new connections wait (a network gap) until :meth:`release`."""

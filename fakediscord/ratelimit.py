@@ -1,10 +1,28 @@
-"""Optional emulation of Discord's per-route rate limits, with the real headers.
+"""Emulation of Discord's rate limits, with the real headers and 429 answers.
 
 Off by default (``fd.settings.rate_limits = True`` turns it on). Buckets are keyed by method,
-route template and the route's major parameter (channel, guild or webhook id), with fixed
-windows: message creates per channel as ``settings.message_rate_limit`` (Discord: 5 per 5 s),
-5 deletes per second, 50 of anything else per second, and ``settings.global_rate_limit``
-requests per second overall. Interaction callbacks are not limited.
+route template and the route's major parameter (channel, guild or webhook id), as Discord's are:
+
+* message creates, per channel: ``settings.message_rate_limit`` (Discord: 5 per 5 s);
+* message deletes, per channel: ``settings.delete_rate_limit``;
+* anything else, per route and major id: ``settings.route_rate_limit``;
+* every request together: ``settings.global_rate_limit`` per second (429 with ``global: true``).
+
+Interaction callbacks are not limited. The limits are read at every request, so a test may
+change them at any time (:meth:`RateLimiter.reset` forgets what was counted so far).
+
+Each bucket is a sliding log: a request is accepted only while fewer than ``count`` accepted
+requests of its bucket lie in the last ``seconds``, so no window of that length ever holds
+more. The headers tell a client all it needs never to be refused: ``X-RateLimit-Remaining`` is
+what is left now, ``X-RateLimit-Reset-After`` (and the epoch ``X-RateLimit-Reset``) is when the
+bucket is whole again, i.e. when the newest accepted request leaves the window. discord.py
+waits that long when Remaining reaches 0 and then assumes the whole limit is back, which is
+then true. Times are rounded up to the millisecond, so a client that obeys them is never early.
+
+A 429 carries ``Via`` (discord.py only retries a 429 that has it), ``Retry-After`` (whole
+seconds), ``X-RateLimit-Scope`` (``user`` or ``global``; ``X-RateLimit-Global: true`` for the
+global limit) and the JSON body ``{"message", "code": 0, "retry_after", "global"}``, where
+``retry_after`` is when the oldest request leaves the window, so that one request fits again.
 """
 
 from __future__ import annotations
@@ -12,7 +30,8 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 
 from fakediscord.clock import EmulatorClock
 from fakediscord.errors import DiscordError
@@ -20,75 +39,128 @@ from fakediscord.settings import EmulatorSettings
 
 _MAJOR = re.compile(r"^/(channels|guilds|webhooks)/(\d+)")
 _ID = re.compile(r"/\d+")
+_TOKEN = re.compile(r"^(/webhooks/\{id\})/[^/]+")
+RATE_LIMITED = "You are being rate limited."
+
+
+def _ceil_ms(seconds: float) -> float:
+    # Epoch floats carry about 0.2 µs of noise; forgive 1 µs of it before rounding up.
+    return max(0.0, math.ceil(seconds * 1000 - 0.001) / 1000)
 
 
 @dataclass
-class _Window:
+class _Bucket:
+    """The accepted requests of one bucket that still lie inside its window."""
+
     limit: int
     per: float
-    reset_at: float = 0.0
-    remaining: int = 0
+    accepted: deque[float] = field(default_factory=deque)
+
+    def expire(self, now: float) -> None:
+        while self.accepted and self.accepted[0] <= now - self.per:
+            self.accepted.popleft()
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - len(self.accepted))
+
+    def retry_after(self, now: float) -> float:
+        """Seconds until one more request fits (0 when one fits now)."""
+        if self.remaining > 0 or not self.accepted:
+            return 0.0
+        # The request that must leave before one more fits.
+        oldest_needed = self.accepted[len(self.accepted) - self.limit]
+        return oldest_needed + self.per - now
+
+    def reset_after(self, now: float) -> float:
+        """Seconds until the bucket is whole again."""
+        return self.accepted[-1] + self.per - now if self.accepted else 0.0
 
 
 class RateLimiter:
-    """Fixed-window buckets; :meth:`check` returns headers or raises the 429."""
+    """Sliding-log buckets; :meth:`check` returns the headers or raises the 429."""
 
     def __init__(self, clock: EmulatorClock, settings: EmulatorSettings) -> None:
         self._clock = clock
         self._settings = settings
-        self._buckets: dict[str, _Window] = {}
-        self._global = _Window(settings.global_rate_limit, 1.0)
-        #: How many requests were answered 429.
+        self._buckets: dict[str, _Bucket] = {}
+        self._global = _Bucket(settings.global_rate_limit, 1.0)
+        #: How many requests were answered 429 (all scopes).
         self.limited = 0
+        #: How many of them hit the global limit.
+        self.limited_global = 0
 
     def reset(self) -> None:
-        """Forget every bucket (after changing the settings)."""
+        """Forget every bucket and the counts (e.g. after changing the settings)."""
         self._buckets.clear()
-        self._global = _Window(self._settings.global_rate_limit, 1.0)
+        self._global = _Bucket(self._settings.global_rate_limit, 1.0)
+        self.limited = 0
+        self.limited_global = 0
 
     def _limits(self, method: str, template: str) -> tuple[int, float]:
         if method == "POST" and template.endswith("/messages"):
             count, per = self._settings.message_rate_limit
-            return int(count), float(per)
-        if method == "DELETE" and "/messages/" in template:
-            return 5, 1.0
-        return 50, 1.0
-
-    def check(self, method: str, route: str) -> dict[str, str]:
-        """Count a request; raise 429 when its bucket (or the global limit) is spent."""
-        if route.startswith("/interactions/"):
-            return {}
-        now = self._clock.now()
-        major = _MAJOR.match(route)
-        template = _ID.sub("/{id}", route)
-        key = f"{method} {template} {major.group(2) if major else ''}"
-        limit, per = self._limits(method, template)
-        window = self._buckets.setdefault(key, _Window(limit, per))
-        bucket_hash = hashlib.sha1(f"{method} {template}".encode()).hexdigest()[:16]
-        for current, is_global in ((self._global, True), (window, False)):
-            if now >= current.reset_at:
-                current.reset_at = now + current.per
-                current.remaining = current.limit
-            if current.remaining <= 0:
-                self.limited += 1
-                raise self._too_many(current, now, bucket_hash, is_global)
-        self._global.remaining -= 1
-        window.remaining -= 1
-        return self._headers(window, now, bucket_hash)
+        elif method == "DELETE" and "/messages/" in template:
+            count, per = self._settings.delete_rate_limit
+        else:
+            count, per = self._settings.route_rate_limit
+        return int(count), float(per)
 
     @staticmethod
-    def _headers(window: _Window, now: float, bucket: str) -> dict[str, str]:
+    def template(route: str) -> str:
+        """The route with ids (and webhook tokens) replaced, e.g. ``/channels/{id}/messages``."""
+        return _TOKEN.sub(r"\1/{token}", _ID.sub("/{id}", route))
+
+    @classmethod
+    def bucket_key(cls, method: str, route: str) -> str:
+        """The bucket a request counts against: method, template and major id."""
+        major = _MAJOR.match(route)
+        return f"{method.upper()} {cls.template(route)} {major.group(2) if major else ''}"
+
+    def check(self, method: str, route: str, now: float | None = None) -> dict[str, str]:
+        """Count a request at ``now`` (the emulator's clock by default).
+
+        Returns the ``X-RateLimit-*`` headers for its answer, or raises the 429
+        (:class:`DiscordError`) when its bucket or the global limit is spent; a refused
+        request counts against nothing.
+        """
+        if route.startswith("/interactions/"):
+            return {}
+        now = self._clock.now() if now is None else now
+        method = method.upper()
+        template = self.template(route)
+        key = self.bucket_key(method, route)
+        limit, per = self._limits(method, template)
+        bucket = self._buckets.setdefault(key, _Bucket(limit, per))
+        bucket.limit, bucket.per = limit, per
+        self._global.limit = self._settings.global_rate_limit
+        bucket_hash = hashlib.sha1(f"{method} {template}".encode()).hexdigest()[:16]
+        for current, is_global in ((self._global, True), (bucket, False)):
+            current.expire(now)
+            if current.remaining <= 0:
+                self.limited += 1
+                self.limited_global += int(is_global)
+                raise self._too_many(current, now, bucket_hash, is_global)
+        self._global.accepted.append(now)
+        bucket.accepted.append(now)
+        return self._headers(bucket, now, bucket_hash)
+
+    @staticmethod
+    def _headers(bucket: _Bucket, now: float, bucket_hash: str) -> dict[str, str]:
+        reset_after = _ceil_ms(bucket.reset_after(now))
         return {
-            "X-RateLimit-Limit": str(window.limit),
-            "X-RateLimit-Remaining": str(window.remaining),
-            "X-RateLimit-Reset": f"{window.reset_at:.3f}",
-            "X-RateLimit-Reset-After": f"{max(0.0, window.reset_at - now):.3f}",
-            "X-RateLimit-Bucket": bucket,
+            "X-RateLimit-Limit": str(bucket.limit),
+            "X-RateLimit-Remaining": str(bucket.remaining),
+            "X-RateLimit-Reset": f"{now + reset_after:.3f}",
+            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+            "X-RateLimit-Bucket": bucket_hash,
         }
 
-    def _too_many(self, window: _Window, now: float, bucket: str, is_global: bool) -> DiscordError:
-        retry_after = max(0.001, window.reset_at - now)
-        headers = self._headers(window, now, bucket)
+    def _too_many(
+        self, bucket: _Bucket, now: float, bucket_hash: str, is_global: bool
+    ) -> DiscordError:
+        retry_after = max(0.001, _ceil_ms(bucket.retry_after(now)))
+        headers = {} if is_global else self._headers(bucket, now, bucket_hash)
         headers.update(
             {
                 "Via": "1.1 google",
@@ -98,5 +170,5 @@ class RateLimiter:
         )
         if is_global:
             headers["X-RateLimit-Global"] = "true"
-        extra = {"retry_after": round(retry_after, 3), "global": is_global}
-        return DiscordError(429, 0, "You are being rate limited.", headers=headers, extra=extra)
+        extra = {"retry_after": retry_after, "global": is_global}
+        return DiscordError(429, 0, RATE_LIMITED, headers=headers, extra=extra)

@@ -6,7 +6,6 @@ anything else (aiohttp's ``json_response`` adds a charset) as text.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -18,6 +17,7 @@ from aiohttp import BodyPartReader, web
 
 from fakediscord import errors
 from fakediscord.errors import DiscordError
+from fakediscord.faults import Fault
 from fakediscord.messages import UploadedFile
 from fakediscord.payloads import application_payload, bot_user_payload
 
@@ -40,7 +40,11 @@ _TOKEN_ROUTES = (
 
 @dataclass
 class RecordedRequest:
-    """A request as the emulator received it (``route`` is the path after ``/api/v10``)."""
+    """A request as the emulator received it (``route`` is the path after ``/api/v10``).
+
+    ``time`` is when it reached the emulator (the rate limiter counts it at that instant,
+    unless an injected ``delay`` kept it on the wire first).
+    """
 
     method: str
     path: str
@@ -49,7 +53,12 @@ class RecordedRequest:
     json: Any
     time: float
     files: list[str] = field(default_factory=list)
+    #: The status of its answer (set before a held answer leaves); None when dropped.
     status: int | None = None
+    #: When the answer left (after any held time); None until then.
+    answered: float | None = None
+    #: The client hung up while the request was on the wire (an injected delay): unhandled.
+    dropped: bool = False
 
 
 def json_response(
@@ -134,7 +143,7 @@ def _route_of(path: str) -> str | None:
 
 @web.middleware
 async def discord_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Log the request, check auth, apply faults and turn errors into Discord's JSON."""
+    """Log the request, check auth, apply faults and rate limits, turn errors into JSON."""
     fd = fd_of(request)
     route = _route_of(request.path)
     if route is None:
@@ -148,8 +157,16 @@ async def discord_middleware(request: web.Request, handler: Handler) -> web.Stre
         time=fd.clock.now(),
     )
     fd.requests.append(record)
+    fault = fd.faults.take(request.method, route)
     try:
-        response = await _handle_api(request, handler, fd, route, record)
+        if fault is not None and fault.delay:
+            await _read_body(request, record)
+            if not await fault.on_the_wire(_client_gone(request)):
+                # The client hung up while the request was on the wire: Discord never saw it.
+                record.dropped = True
+                fd.notifier.notify()
+                return web.Response(status=499)
+        response = await _handle_api(request, handler, fd, route, record, fault)
     except DiscordError as exc:
         log.debug("%s %s -> %s %s", request.method, route, exc.status, exc.code)
         response = json_response(exc.body(), exc.status, exc.headers)
@@ -165,37 +182,72 @@ async def discord_middleware(request: web.Request, handler: Handler) -> web.Stre
         response = json_response(body, 400)
     record.status = response.status
     fd.notifier.notify()
+    if fault is not None and fault.holds:
+        await fault.hold_answer()
+    record.answered = fd.clock.now()
     return response
 
 
-async def _handle_api(
-    request: web.Request, handler: Handler, fd: FakeDiscord, route: str, record: RecordedRequest
-) -> web.StreamResponse:
-    routing_error = getattr(request.match_info, "http_exception", None)
-    if routing_error is not None:
-        raise routing_error
+async def _read_body(request: web.Request, record: RecordedRequest) -> None:
     body, files = await _parse_body(request)
     record.json = body
     record.files = [f.filename for f in files]
     request[BODY_KEY] = body
     request[FILES_KEY] = files
-    fault = fd.faults.take(request.method, route)
-    if fault is not None:
-        if fault.delay:
-            await asyncio.sleep(fault.delay)
-        error = fault.error()
-        if error is not None:
-            raise error
+
+
+def _client_gone(request: web.Request) -> Callable[[], bool]:
+    def gone() -> bool:
+        transport = request.transport
+        return transport is None or transport.is_closing()
+
+    return gone
+
+
+async def _handle_api(
+    request: web.Request,
+    handler: Handler,
+    fd: FakeDiscord,
+    route: str,
+    record: RecordedRequest,
+    fault: Fault | None,
+) -> web.StreamResponse:
+    routing_error = getattr(request.match_info, "http_exception", None)
+    if routing_error is not None:
+        raise routing_error
     if not any(p.match(route) for p in _TOKEN_ROUTES):
         header = request.headers.get("Authorization", "")
         if header != f"Bot {fd.world.token}":
             raise errors.unauthorized()
+    limit_headers: dict[str, str] = {}
+    limited: DiscordError | None = None
     if fd.settings.rate_limits:
-        headers = fd.rate_limiter.check(request.method, route)
+        # Counted when the request arrives, before anything awaits (so the log's `time`
+        # is the instant the limiter saw).
+        now = record.time if fault is None or not fault.delay else fd.clock.now()
+        try:
+            limit_headers = fd.rate_limiter.check(request.method, route, now)
+        except DiscordError as exc:
+            limited = exc
+    if BODY_KEY not in request:
+        await _read_body(request, record)
+    if limited is not None:
+        raise limited
+    if fault is not None and fault.answers_before_handling:
+        error = fault.error()
+        assert error is not None
+        raise error
+    try:
         response = await handler(request)
-        response.headers.update(headers)
-        return response
-    return await handler(request)
+    except DiscordError as exc:
+        exc.headers = {**limit_headers, **exc.headers}
+        raise
+    if fault is not None and fault.status and fault.processed:
+        error = fault.error()
+        assert error is not None
+        raise error
+    response.headers.update(limit_headers)
+    return response
 
 
 # -- small routes ------------------------------------------------------------------------

@@ -93,6 +93,7 @@ class FakeDiscord(TestAPI):
         """Close the gateway sockets and the server."""
         if self._runner is None:
             return
+        self.faults.clear()  # held answers and delayed requests must not stall the shutdown
         await self._runner.cleanup()
         self._runner = None
 

@@ -25,9 +25,13 @@ class EmulatorSettings:
     message_events: bool = True
     #: Dispatches kept per gateway session for RESUME.
     resume_buffer: int = 5000
-    #: Emulate Discord's per-route rate limits (see fakediscord.ratelimit).
+    #: Emulate Discord's rate limits with their headers (see fakediscord.ratelimit).
     rate_limits: bool = False
-    #: Message creates allowed per channel per window: (count, seconds).
+    #: Message creates allowed per channel in any window of that many seconds: (count, s).
     message_rate_limit: tuple[int, float] = (5, 5.0)
+    #: Message deletes allowed per channel in any window: (count, seconds).
+    delete_rate_limit: tuple[int, float] = (5, 1.0)
+    #: Any other route, per route and major id, in any window: (count, seconds).
+    route_rate_limit: tuple[int, float] = (50, 1.0)
     #: Requests per second across all routes (interaction callbacks excluded).
     global_rate_limit: int = 50

@@ -20,6 +20,7 @@ _LEVEL_ORDER = {
     NoticeLevel.ERROR: 3,
 }
 DIGEST_LINES = 15
+DIGEST_ADVICE = 5
 
 
 class AlertFolder:
@@ -76,6 +77,10 @@ class AlertFolder:
         lines = [f"• **{n.title}**: {n.body.splitlines()[0] if n.body else ''}" for n in group]
         more = len(lines) - DIGEST_LINES
         body = "\n".join(lines[:DIGEST_LINES]) + (f"\n… and {more} more" if more > 0 else "")
+        # What each notice said beyond its first line (how to fix it), once per distinct text.
+        advice = list(dict.fromkeys(a for n in group for a in n.body.splitlines()[1:] if a))
+        hidden = len(advice) - DIGEST_ADVICE
+        todo = "\n".join(advice[:DIGEST_ADVICE]) + (f"\n… and {hidden} more" if hidden > 0 else "")
         return [
             Notice(
                 guild_id=first.guild_id,
@@ -83,6 +88,7 @@ class AlertFolder:
                 kind=first.kind,
                 title=f"{len(group)} notices: {first.kind.replace('_', ' ')}",
                 body=body,
+                fields=(("What to do", todo),) if advice else (),
                 alert_channel=first.alert_channel,
             )
         ]

@@ -19,13 +19,30 @@ class FairDispatcher(Generic[T]):
     Items are queued per key (a guild id) and keys take turns, so 500 items of one guild
     cannot hold back another guild's single item. A handler that raises is logged and the
     workers carry on.
+
+    Taking turns is not enough when one key's items sit in their handler for long (posts
+    waiting out Discord's rate limit for their channel): they would hold every worker, and
+    another key's item would wait for one to come free. So `reserved_for_idle` more workers
+    serve only keys with nothing in flight: a key's first item starts at once while fewer
+    than that many keys are stuck, and at most `concurrency + reserved_for_idle` items run.
     """
 
-    def __init__(self, handler: Callable[[T], Awaitable[None]], *, concurrency: int = 16) -> None:
+    def __init__(
+        self,
+        handler: Callable[[T], Awaitable[None]],
+        *,
+        concurrency: int = 16,
+        reserved_for_idle: int = 0,
+    ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if reserved_for_idle < 0:
+            raise ValueError("reserved_for_idle cannot be negative")
         self._handler = handler
         self._concurrency = concurrency
+        self._reserved = reserved_for_idle
+        self._running = 0
+        self._in_flight: dict[Hashable, int] = {}
         self._queues: OrderedDict[Hashable, deque[T]] = OrderedDict()
         self._ready = asyncio.Event()
         self._idle = asyncio.Event()
@@ -43,7 +60,7 @@ class FairDispatcher(Generic[T]):
             return
         self._workers = [
             asyncio.create_task(self._work(), name=f"cadence-dispatch-{n}")
-            for n in range(self._concurrency)
+            for n in range(self._concurrency + self._reserved)
         ]
 
     async def stop(self) -> None:
@@ -66,24 +83,40 @@ class FairDispatcher(Generic[T]):
         """Wait until every submitted item has been handled."""
         await self._idle.wait()
 
-    def _next(self) -> T | None:
+    def _next(self) -> tuple[Hashable, T] | None:
+        """The next key's next item, if a worker may take one now."""
         if not self._queues:
             return None
-        key, queue = next(iter(self._queues.items()))
+        key: Hashable
+        if self._running < self._concurrency:
+            key = next(iter(self._queues))
+        elif self._running < self._concurrency + self._reserved:
+            for candidate in self._queues:  # in turn order, the first key with none running
+                if candidate not in self._in_flight:
+                    key = candidate
+                    break
+            else:
+                return None
+        else:
+            return None
+        queue = self._queues[key]
         item = queue.popleft()
         if queue:
             self._queues.move_to_end(key)
         else:
             del self._queues[key]
-        return item
+        return key, item
 
     async def _work(self) -> None:
         while True:
-            item = self._next()
-            if item is None:
+            picked = self._next()
+            if picked is None:
                 self._ready.clear()
                 await self._ready.wait()
                 continue
+            key, item = picked
+            self._running += 1
+            self._in_flight[key] = self._in_flight.get(key, 0) + 1
             try:
                 await self._handler(item)
             except asyncio.CancelledError:
@@ -91,6 +124,13 @@ class FairDispatcher(Generic[T]):
             except Exception:
                 log.exception("A scheduled run raised; the scheduler carries on")
             finally:
+                self._running -= 1
+                if self._in_flight[key] > 1:
+                    self._in_flight[key] -= 1
+                else:
+                    del self._in_flight[key]
                 self._pending -= 1
                 if self._pending == 0:
                     self._idle.set()
+            # This worker looks for the next item itself: what its finished item made
+            # possible (a free slot, a key with none running) it can take as well as any.

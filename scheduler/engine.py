@@ -24,6 +24,7 @@ from config import Settings
 from scheduler.alerts import AlertFolder
 from scheduler.clock import Clock, SystemClock
 from scheduler.dispatch import FairDispatcher
+from scheduler.incidents import DeliveryIncidents
 from scheduler.index import DueIndex
 from scheduler.planning import Plan, plan, schedule_for_task
 from scheduler.protocols import Alerter, Deliverer, Notice
@@ -64,6 +65,9 @@ class EngineConfig:
     window_seconds: int = 600
     window_limit: int = 50_000
     concurrency: int = 16
+    # More workers that only take a guild with nothing running: posts of one guild waiting
+    # out a rate limit then cannot hold back another guild's (see FairDispatcher).
+    idle_guild_workers: int = 16
     alert_window_seconds: float = 3.0
 
     @classmethod
@@ -103,12 +107,19 @@ class Engine:
         self.code_jobs: dict[str, CodeJob] = {}
         self.alerter = alerter
         self.alerts = AlertFolder(self._send_notice, window=self.config.alert_window_seconds)
+        self.incidents = DeliveryIncidents(self.alerts.add)
         self.runner = Runner(
-            deliverer=deliverer, clock=self.clock, code_jobs=self.code_jobs, retry=retry
+            deliverer=deliverer,
+            clock=self.clock,
+            code_jobs=self.code_jobs,
+            retry=retry,
+            on_retry=self.incidents.retrying,
         )
         self.index = DueIndex()
         self.dispatcher: FairDispatcher[tuple[int, int]] = FairDispatcher(
-            self._handle_entry, concurrency=self.config.concurrency
+            self._handle_entry,
+            concurrency=self.config.concurrency,
+            reserved_for_idle=self.config.idle_guild_workers,
         )
         self._guild_zones: dict[int, str] = {}
         self._tick_lock = asyncio.Lock()
@@ -279,28 +290,34 @@ class Engine:
         await self._apply(task, decided, now)
 
     async def _apply(self, task: Task, plan: Plan, now: datetime) -> None:
-        """Record what is missed or skipped, advance the task, then execute the runs."""
-        if plan.missed:
-            await self.runs.record_many(
-                task.id, plan.missed, RunStatus.MISSED, RunTrigger.SCHEDULE, now
-            )
-        if plan.skipped:
-            await self.runs.record_many(
-                task.id, plan.skipped, RunStatus.SKIPPED, RunTrigger.SCHEDULE, now
-            )
+        """Record what is missed or skipped, advance the task, then execute the runs.
+
+        The run rows and the task's advance are written in one transaction: a process killed
+        between the two would leave a `running` row for an instant the task still says is
+        due, and the next start would run that instant a second time (as a catch-up).
+        """
         started: list[Run] = []
-        for instant in plan.run:
-            trigger = RunTrigger.CATCH_UP if plan.late else RunTrigger.SCHEDULE
-            try:
-                started.append(await self.runs.start(task.id, instant, trigger, now))
-            except RunExistsError as exc:
-                log.info("Task %s: run for %s exists already (%s)", task.id, instant, exc)
-        changes: dict[str, Any] = {"next_run_at": plan.next_run_at, "at": now}
-        if plan.skip_used:
-            changes["skip_next"] = max(0, task.skip_next - plan.skip_used)
-        if plan.next_run_at is None and not started:
-            changes["status"] = TaskStatus.COMPLETED
-        task = await self.tasks.update(task.id, **changes)
+        async with self.database.transaction():
+            if plan.missed:
+                await self.runs.record_many(
+                    task.id, plan.missed, RunStatus.MISSED, RunTrigger.SCHEDULE, now
+                )
+            if plan.skipped:
+                await self.runs.record_many(
+                    task.id, plan.skipped, RunStatus.SKIPPED, RunTrigger.SCHEDULE, now
+                )
+            for instant in plan.run:
+                trigger = RunTrigger.CATCH_UP if plan.late else RunTrigger.SCHEDULE
+                try:
+                    started.append(await self.runs.start(task.id, instant, trigger, now))
+                except RunExistsError as exc:
+                    log.info("Task %s: run for %s exists already (%s)", task.id, instant, exc)
+            changes: dict[str, Any] = {"next_run_at": plan.next_run_at, "at": now}
+            if plan.skip_used:
+                changes["skip_next"] = max(0, task.skip_next - plan.skip_used)
+            if plan.next_run_at is None and not started:
+                changes["status"] = TaskStatus.COMPLETED
+            task = await self.tasks.update(task.id, **changes)
         self.track(task)
         if plan.total_missed or plan.late:
             self._note_catch_up(task, plan)
@@ -309,9 +326,13 @@ class Engine:
             task = await self.tasks.get(task.id) or task
 
     async def execute_run(self, task: Task, run: Run, *, resend: bool = False) -> Run:
-        """Run `task` for the `running` row `run`, then finish the row and the task."""
+        """Run `task` for the `running` row `run`, then finish the row and the task.
+
+        With `resend` (recovery after a crash) an unknown outcome is not notified here: the
+        restart's "runs interrupted" notice already lists it.
+        """
         outcome = await self.runner.execute(task, run.scheduled_for, resend=resend)
-        return await self._finish(task, run, outcome)
+        return await self._finish(task, run, outcome, notify=not (resend and outcome.unknown))
 
     async def _finish(self, task: Task, run: Run, outcome: Outcome, *, notify: bool = True) -> Run:
         now = self.clock.now()
@@ -323,20 +344,31 @@ class Engine:
             else RunStatus.FAILED
         )
         late_ms = max(0, to_ms(now) - to_ms(run.scheduled_for)) if run.trigger != "manual" else 0
-        finished = await self.runs.finish(
-            run.id,
-            status,
-            finished_at=now,
-            late_by_ms=late_ms,
+        self.incidents.finished(
+            task.guild_id,
+            task.name,
+            retried=outcome.retried,
+            posted=outcome.ok,
+            late_ms=late_ms,
             attempts=outcome.attempts,
-            error=outcome.error,
-            message_ids=outcome.message_ids,
         )
-        fresh = await self.tasks.get(task.id)
-        if fresh is None:  # deleted while it ran
-            return finished
-        await self._update_after_run(fresh, run, outcome, now, notify=notify)
-        await self.runs.prune(task.id, self.config.history_per_task)
+        # The run row and the task's counters together: a process killed in between would
+        # leave an `ok` run whose task never learned of it (a one-time task stuck `active`).
+        async with self.database.transaction():
+            finished = await self.runs.finish(
+                run.id,
+                status,
+                finished_at=now,
+                late_by_ms=late_ms,
+                attempts=outcome.attempts,
+                error=outcome.error,
+                message_ids=outcome.message_ids,
+            )
+            fresh = await self.tasks.get(task.id)
+            if fresh is None:  # deleted while it ran
+                return finished
+            await self._update_after_run(fresh, run, outcome, now, notify=notify)
+            await self.runs.prune(task.id, self.config.history_per_task)
         return finished
 
     async def _update_after_run(
@@ -533,13 +565,11 @@ class Engine:
         except Exception:
             log.exception("Alerter failed for %r; keeping it unread", notice.title)
         if not delivered:
+            # Kept for /scheduler status, which shows title and body: fold the fields (such
+            # as a digest's "What to do") into the body so nothing is lost.
+            body = "\n".join([notice.body, *(f"{name}: {value}" for name, value in notice.fields)])
             await self.notices.add(
-                notice.guild_id,
-                notice.level,
-                notice.kind,
-                notice.title,
-                notice.body,
-                self.clock.now(),
+                notice.guild_id, notice.level, notice.kind, notice.title, body, self.clock.now()
             )
 
     def notify(self, notice: Notice) -> None:

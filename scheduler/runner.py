@@ -31,12 +31,19 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Exponential backoff with jitter: `base * 2**(n-1)` seconds, capped, ±`jitter` share."""
+    """Exponential backoff with jitter: `base * 2**(n-1)` seconds, capped, ±`jitter` share.
 
-    attempts: int = 4
+    The defaults ride out about 90 s of Discord errors (1, 2, 4 … 30 s between 8 attempts);
+    no attempt starts more than `budget` seconds after the first (discord.py spends up to
+    25 s inside one attempt retrying a 500/502), so every re-send stays well inside
+    Discord's nonce window and cannot post twice.
+    """
+
+    attempts: int = 8
     base: float = 1.0
     cap: float = 30.0
     jitter: float = 0.25
+    budget: float = 120.0
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         raw = min(self.cap, self.base * 2 ** (attempt - 1))
@@ -65,6 +72,8 @@ class Outcome:
     pause_now: bool = False
     fix: str = ""
     unknown: bool = False
+    #: The transient errors met, in order (each was retried unless the run gave up there).
+    retried: list[str] = field(default_factory=list)
 
     @property
     def error(self) -> str | None:
@@ -82,7 +91,10 @@ class Runner:
         code_jobs: Mapping[str, CodeJob],
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
+        on_retry: Callable[[int | None], None] | None = None,
     ) -> None:
+        """`on_retry(guild_id)` is told when a run first meets a transient error."""
+        self._on_retry = on_retry
         self._deliverer = deliverer
         self._clock = clock
         self._code_jobs = code_jobs
@@ -135,6 +147,7 @@ class Runner:
         for index, destination in enumerate(task.destinations):
             webhook = is_webhook(destination)
             if resend and webhook:
+                outcome.ok = False  # not re-sent: whether it was posted is unknown, not ok
                 outcome.unknown = True
                 outcome.errors.append(
                     f"webhook post to channel {destination.get('channel_id')} may or may not "
@@ -157,13 +170,18 @@ class Runner:
 
     async def _deliver_with_retry(self, delivery: Delivery, outcome: Outcome) -> None:
         where = _where(delivery.destination)
+        first_try = self._clock.now()
         for attempt in range(1, self._retry.attempts + 1):
             outcome.attempts = max(outcome.attempts, attempt)
             try:
                 message_id = await self._deliverer.deliver(_with_attempt(delivery, attempt))
             except TransientDeliveryError as exc:
-                if attempt < self._retry.attempts:
-                    delay = self._retry.delay(attempt, self._rng)
+                if not outcome.retried and self._on_retry is not None:
+                    self._on_retry(delivery.guild_id)
+                outcome.retried.append(exc.reason)
+                delay = self._retry.delay(attempt, self._rng)
+                spent = (self._clock.now() - first_try).total_seconds()
+                if attempt < self._retry.attempts and spent + delay <= self._retry.budget:
                     log.info(
                         "Task %s: transient error to %s (%s); retry %d in %.1fs",
                         delivery.task_id,

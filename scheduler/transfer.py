@@ -7,9 +7,10 @@ first), so an admin can fix the whole file at once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from scheduler.errors import ScheduleError
@@ -20,7 +21,17 @@ from storage import CatchUp, NewTask, Task, TaskKind
 FORMAT = "cadence-tasks"
 VERSION = 1
 MAX_FILE_BYTES = 1_000_000
+NO_MENTIONS: dict[str, Any] = {"everyone": False, "roles": [], "users": True}
 _CONTENT_MAX = 2000
+_EMBED_LIMITS = {"title": 256, "description": 4096, "footer": 2048, "image_url": 2000}
+_EMBED_TOTAL_MAX = 6000
+_MAX_VARIANTS = 20
+_MAX_DESTINATIONS = 10
+_MAX_RUNS = 1_000_000
+_MAX_YEARS_AHEAD = 100
+_WEBHOOK_NAME_MAX = 80
+_URL = re.compile(r"https?://\S+")
+_SNOWFLAKE = re.compile(r"[0-9]{1,19}")
 
 
 @dataclass(slots=True)
@@ -131,8 +142,8 @@ def plan_import(
             )
         except ScheduleError as exc:
             result.errors.append(f"{label}: {exc.message}")
-        except (TypeError, ValueError, KeyError) as exc:
-            result.errors.append(f"{label}: malformed ({type(exc).__name__}: {exc})")
+        except (TypeError, ValueError, KeyError, OverflowError) as exc:
+            result.errors.append(f"{label}: malformed ({type(exc).__name__}: {str(exc)[:100]})")
     total = len(existing) - len(result.replaces) + len(result.tasks)
     if not result.errors and total > max_tasks:
         result.errors.append(
@@ -154,7 +165,7 @@ def _name(entry: dict[str, Any]) -> str:
     return cleaned
 
 
-def _instant(entry: dict[str, Any], key: str) -> datetime | None:
+def _instant(entry: dict[str, Any], key: str, now: datetime) -> datetime | None:
     value = entry.get(key)
     if value in (None, ""):
         return None
@@ -166,7 +177,18 @@ def _instant(entry: dict[str, Any], key: str) -> datetime | None:
         raise ScheduleError(f"{key} {value[:40]!r} is not an ISO 8601 date-time") from None
     if parsed.tzinfo is None:
         raise ScheduleError(f"{key} has no UTC offset")
+    _check_range(parsed, key, now)
     return parsed
+
+
+def _check_range(instant: datetime, what: str, now: datetime) -> None:
+    """From 1970 to at most 100 years ahead, as `/schedule once` allows."""
+    try:
+        utc = instant.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or utc.year < 1970 or utc.year > now.year + _MAX_YEARS_AHEAD:
+        raise ScheduleError(f"{what} is out of range (1970 to {_MAX_YEARS_AHEAD} years ahead)")
 
 
 def _new_task(
@@ -186,7 +208,7 @@ def _new_task(
     zone_name = entry.get("timezone")
     stored_zone = load_zone(zone_name).key if zone_name else None
     zone = stored_zone or default_zone
-    start_at, end_at = _instant(entry, "start_at"), _instant(entry, "end_at")
+    start_at, end_at = _instant(entry, "start_at", now), _instant(entry, "end_at", now)
     if kind == TaskKind.CRON:
         spec = parse_cron(spec, zone, end=end_at).spec
     elif kind == TaskKind.INTERVAL:
@@ -194,22 +216,19 @@ def _new_task(
     schedule = schedule_from_spec(
         str(kind), spec, zone, anchor=start_at or now, end=end_at, start=start_at
     )
-    if schedule.next_fire(None, now) is None:
+    first = schedule.next_fire(None, now)
+    if first is None:
         raise ScheduleError("has no run left in the future")
-    payload = entry.get("payload")
-    if not isinstance(payload, dict) or not payload.get("variants"):
-        raise ScheduleError("has no message (payload.variants)")
-    for variant in payload["variants"]:
-        if not isinstance(variant, dict) or not (variant.get("content") or variant.get("embed")):
-            raise ScheduleError("has an empty message variant")
-        if len(str(variant.get("content", ""))) > _CONTENT_MAX:
-            raise ScheduleError(f"has a message over {_CONTENT_MAX} characters")
+    _check_range(first, "its next run", now)
+    payload = _payload(entry.get("payload"))
     destinations = entry.get("destinations")
     if not isinstance(destinations, list) or not destinations:
         raise ScheduleError("has no destination")
+    if len(destinations) > _MAX_DESTINATIONS:
+        raise ScheduleError(f"has {len(destinations)} destinations; at most {_MAX_DESTINATIONS}")
     max_runs = entry.get("max_runs")
-    if max_runs is not None and (not isinstance(max_runs, int) or max_runs < 1):
-        raise ScheduleError("max_runs must be a positive whole number")
+    if max_runs is not None and not (type(max_runs) is int and 1 <= max_runs <= _MAX_RUNS):
+        raise ScheduleError(f"max_runs must be a whole number from 1 to {_MAX_RUNS:,}")
     return NewTask(
         name=name,
         kind=kind,
@@ -227,16 +246,113 @@ def _new_task(
     )
 
 
+def _payload(value: Any) -> dict[str, Any]:
+    """The messages and rotation; approved mentions are never read from a file (the cog
+    approves them again for the member importing)."""
+    if not isinstance(value, dict) or not value.get("variants"):
+        raise ScheduleError("has no message (payload.variants)")
+    variants = value["variants"]
+    if not isinstance(variants, list):
+        raise ScheduleError("payload.variants must be a list of messages")
+    if len(variants) > _MAX_VARIANTS:
+        raise ScheduleError(f"has {len(variants)} message variants; at most {_MAX_VARIANTS}")
+    rotation = value.get("rotation") or "sequential"
+    if rotation not in ("sequential", "random"):
+        raise ScheduleError('payload.rotation must be "sequential" or "random"')
+    return {
+        "variants": [_variant(variant) for variant in variants],
+        "rotation": rotation,
+        "mentions": dict(NO_MENTIONS),
+    }
+
+
+def _variant(value: Any) -> dict[str, Any]:
+    """One message as Cadence stores it, within Discord's limits."""
+    if not isinstance(value, dict) or set(value) - {"content", "embed"}:
+        raise ScheduleError("has a message variant that is not {content, embed}")
+    out: dict[str, Any] = {}
+    content = value.get("content") or ""
+    if not isinstance(content, str):
+        raise ScheduleError("has a message whose content is not text")
+    if len(content) > _CONTENT_MAX:
+        raise ScheduleError(f"has a message over {_CONTENT_MAX} characters")
+    if content:
+        out["content"] = content
+    embed = _embed(value.get("embed") or {})
+    if embed:
+        out["embed"] = embed
+    if not content.strip() and not set(embed) - {"color"}:
+        raise ScheduleError("has an empty message variant")
+    return out
+
+
+def _embed(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ScheduleError("has an embed that is not an object")
+    unknown = sorted(str(key)[:40] for key in set(value) - {*_EMBED_LIMITS, "color"})
+    if unknown:
+        raise ScheduleError(f"has an embed part Cadence does not make: {', '.join(unknown)}")
+    out: dict[str, Any] = {}
+    for key, limit in _EMBED_LIMITS.items():
+        text = value.get(key) or ""
+        if not isinstance(text, str):
+            raise ScheduleError(f"has an embed {key} that is not text")
+        if len(text) > limit:
+            raise ScheduleError(f"has an embed {key} over {limit} characters")
+        if text:
+            out[key] = text
+    total = sum(len(out.get(key, "")) for key in ("title", "description", "footer"))
+    if total > _EMBED_TOTAL_MAX:
+        raise ScheduleError(f"has an embed of {total} characters; at most {_EMBED_TOTAL_MAX}")
+    if "image_url" in out and not _URL.fullmatch(out["image_url"]):
+        raise ScheduleError("has an image URL that is not http:// or https:// (or has spaces)")
+    colour = value.get("color")
+    if colour is not None:
+        if type(colour) is not int or not 0 <= colour <= 0xFFFFFF:
+            raise ScheduleError("has an embed color that is not a number from 0 to 0xFFFFFF")
+        out["color"] = colour
+    return out
+
+
 def _destination(value: Any) -> dict[str, Any]:
+    """A channel, thread or webhook target; webhook ids and tokens in a file are dropped."""
     if not isinstance(value, dict) or value.get("type") not in ("channel", "thread", "webhook"):
         raise ScheduleError("has a destination that is not a channel, thread or webhook")
-    out = dict(value)
-    for key in ("channel_id", "thread_id"):
-        if key in out:
-            try:
-                out[key] = int(out[key])
-            except (TypeError, ValueError):
-                raise ScheduleError(f"has a destination with a bad {key}") from None
-    if "channel_id" not in out:
+    out: dict[str, Any] = {"type": value["type"]}
+    if value.get("channel_id") is None:
         raise ScheduleError("has a destination without channel_id")
+    for key in ("channel_id", "thread_id"):
+        if value.get(key) is not None:
+            out[key] = _snowflake(value[key], key)
+    if value["type"] == "webhook":
+        name = value.get("name")
+        if name not in (None, ""):
+            if not isinstance(name, str) or len(name) > _WEBHOOK_NAME_MAX:
+                raise ScheduleError("has a webhook name that is not text of 1-80 characters")
+            if "discord" in name.lower() or "clyde" in name.lower():
+                raise ScheduleError("has a webhook name containing “discord” or “clyde”")
+            out["name"] = name
+        avatar = value.get("avatar_url")
+        if avatar not in (None, ""):
+            if not isinstance(avatar, str) or not _URL.fullmatch(avatar):
+                raise ScheduleError("has a webhook avatar URL that is not http:// or https://")
+            out["avatar_url"] = avatar
+    publish = value.get("publish", False)
+    if not isinstance(publish, bool):
+        raise ScheduleError("has a destination whose publish is not true or false")
+    if publish:
+        out["publish"] = True
     return out
+
+
+def _snowflake(value: Any, key: str) -> int:
+    """A Discord id: a positive whole number, or its digits as a string."""
+    if type(value) is int:
+        number = value
+    elif isinstance(value, str) and _SNOWFLAKE.fullmatch(value):
+        number = int(value)
+    else:
+        raise ScheduleError(f"has a destination with a bad {key}")
+    if not 0 < number < 2**63:
+        raise ScheduleError(f"has a destination with a bad {key}")
+    return number

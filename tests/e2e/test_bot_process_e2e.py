@@ -39,7 +39,7 @@ async def test_start_syncs_to_the_dev_guild_and_announces_itself(
 async def test_a_stored_task_fires_at_its_second_with_its_nonce_and_again_after_restart(
     bot: BotProcess, fd: FakeDiscord, scene: Scene
 ) -> None:
-    first_due = in_seconds(6)
+    first_due = in_seconds(8)
     first = await seed_task(
         bot.db_path,
         name="first",
@@ -56,7 +56,7 @@ async def test_a_stored_task_fires_at_its_second_with_its_nonce_and_again_after_
     assert post.timestamp - first_due.timestamp() < 2.0
     assert await bot.stop() == 0
 
-    second_due = in_seconds(8)
+    second_due = in_seconds(10)
     second = await seed_task(
         bot.db_path,
         name="second",

@@ -457,3 +457,24 @@ async def test_editing_an_intervals_end_or_zone_keeps_its_phase(harness: Harness
     # A calendar interval keeps its wall-clock time: 08:59:30 now means 08:59:30 in Berlin.
     assert moved.start_at == task.start_at - timedelta(hours=1)
     assert moved.next_run_at == first - timedelta(hours=1)
+
+
+async def test_unread_notices_keep_their_fields(harness: Harness) -> None:
+    from scheduler.protocols import Notice
+    from storage import NoticeLevel
+
+    assert harness.engine is not None
+    harness.alerter.without_channel.add(GUILD)
+    harness.engine.notify(
+        Notice(
+            GUILD,
+            NoticeLevel.ERROR,
+            "task_failed",
+            "Digest",
+            "3 tasks failed",
+            fields=(("What to do", "Give the bot Send Messages in #news"),),
+        )
+    )
+    await harness.engine.drain()
+    [kept] = await harness.engine.notices.unread(GUILD)
+    assert kept.body == "3 tasks failed\nWhat to do: Give the bot Send Messages in #news"
