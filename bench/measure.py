@@ -228,3 +228,27 @@ async def measure_baseline(path: str) -> dict[str, Any]:
     scheduler.shutdown(wait=False)
     await asyncio.sleep(0)
     return result
+
+
+# ----------------------------------------------------------------------------- reusable helpers
+
+
+def add_jobs_at_stored_times(scheduler: AsyncIOScheduler, path: str) -> int:
+    """Like the restore baseline, but each job keeps its stored ``next_run_at`` (as a bot that
+    persists it does), so a quiet seed stays quiet; returns how many jobs were added."""
+    query = """
+        SELECT id, kind, spec, timezone, start_at, next_run_at FROM tasks
+        WHERE status = 'active' AND next_run_at IS NOT NULL ORDER BY id
+    """
+    added = 0
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        for task_id, kind, spec, zone, start_ms, next_ms in conn.execute(query):
+            scheduler.add_job(
+                _fire,
+                _trigger(kind, spec, zone, start_ms),
+                id=str(task_id),
+                args=(task_id,),
+                next_run_time=datetime.fromtimestamp(next_ms / 1000, UTC),
+            )
+            added += 1
+    return added

@@ -1,7 +1,7 @@
 """Restore benchmark: N stored tasks until "ready to fire", ours against bare APScheduler 3.11.
 
     .venv/bin/python -m bench.restore [--quick] [--sizes 10000,100000]
-                                      [--no-baseline-above N] [--keep DIR]
+                                      [--no-baseline-above N] [--keep DIR] [--json PATH]
 
 For each size: seed a fresh SQLite file through storage's API (not measured), then measure,
 each in a fresh subprocess so RSS starts clean, (1) ``Engine.start()`` and (2) a typical bot
@@ -49,6 +49,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--no-baseline-above", type=int, metavar="N", help="skip the baseline above N tasks"
     )
     parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the seeded files here")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results here")
     parser.add_argument("--child", choices=("ours", "baseline"), help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--not-before", type=float, default=0.0, help=argparse.SUPPRESS)
@@ -264,6 +265,10 @@ def main(argv: list[str] | None = None) -> None:
             rate = max(rate, item["seeded"].seconds / size)
             results.append(item)
     print("\n" + summary_table(results))
+    if args.json:
+        keys = ("size", "ours", "base", "note")
+        rows = [{key: item[key] for key in keys} for item in results]
+        args.json.write_text(json.dumps({"machine": machine(), "results": rows}, indent=1))
     print(f"\ntotal {time.perf_counter() - started:.0f} s (seeding and waiting included)")
 
 

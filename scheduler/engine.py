@@ -125,6 +125,8 @@ class Engine:
         self._tick_lock = asyncio.Lock()
         self._use_apscheduler = use_apscheduler
         self._aps: AsyncIOScheduler | None = None
+        self._waking: asyncio.Task[None] | None = None
+        self._wake_again = False
         self.started_at: datetime | None = None
         self.startup_report: dict[str, int] = {}
         self._catching_up = False
@@ -167,6 +169,10 @@ class Engine:
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
+        waking, self._waking = self._waking, None
+        if waking is not None:
+            waking.cancel()
+            await asyncio.gather(waking, return_exceptions=True)
         await self.dispatcher.stop()
         await self.alerts.close()
         gc.unfreeze()
@@ -230,14 +236,21 @@ class Engine:
         return len(entries)
 
     def _arm(self) -> None:
-        """Ask APScheduler to wake us at the earliest due entry or the next window refill."""
+        """Wake at the earliest due entry or the next window refill: through APScheduler when
+        that lies ahead, at once (on the loop) when it is due already."""
         if self._aps is None:
             return
         refill_ms = self.index.horizon_ms - self.config.window_seconds * 500
         due = self.index.peek()
         wake_ms = refill_ms if due is None else min(due, refill_ms)
+        if wake_ms <= to_ms(self.clock.now()):
+            # Never hand APScheduler a time already past: while its wake job instance is
+            # still running, max_instances=1 would skip the one-shot job and delete it, and
+            # the engine would sleep until something else armed it.
+            self._wake_soon()
+            return
         self._aps.add_job(
-            self._wake,
+            self._on_timer,
             DateTrigger(run_date=from_ms(wake_ms), timezone=UTC),
             id=WAKE_JOB_ID,
             replace_existing=True,
@@ -246,13 +259,31 @@ class Engine:
             max_instances=1,
         )
 
+    async def _on_timer(self) -> None:
+        """APScheduler's job: hand over to the loop and return at once, so its instance is
+        never still running when the next wake falls due."""
+        self._wake_soon()
+
+    def _wake_soon(self) -> None:
+        if self._waking is not None:
+            self._wake_again = True
+            return
+        self._waking = asyncio.create_task(self._wake(), name="cadence-wake")
+
     async def _wake(self) -> None:
         try:
-            await self.tick()
-        except Exception:
-            log.exception("Engine tick failed; retrying in a second")
-            await asyncio.sleep(1)
+            while True:
+                self._wake_again = False
+                try:
+                    await self.tick()
+                except Exception:
+                    log.exception("Engine tick failed; retrying in a second")
+                    await asyncio.sleep(1)
+                due = self.index.peek()
+                if not self._wake_again and (due is None or due > to_ms(self.clock.now())):
+                    break
         finally:
+            self._waking = None
             self._arm()
 
     async def tick(self) -> int:

@@ -62,3 +62,49 @@ async def test_apscheduler_wakes_the_engine_at_the_instant(tmp_path: Path) -> No
     [post] = deliverer.posts
     assert post.scheduled_for == due
     assert deliverer.arrived[0] >= due  # never early
+
+
+async def test_an_instant_due_while_a_big_tick_runs_is_not_lost(tmp_path: Path) -> None:
+    """3,000 due at T and one at T + 20 ms: the second wake falls due while the first is
+    still working. Handing APScheduler a past time then would make it drop its one-shot wake
+    job (max_instances=1) and the last task would never run."""
+    from storage import CatchUp
+
+    deliverer = StampingDeliverer()
+    async with Database.open(tmp_path / "wake.db") as db:
+        engine = Engine(
+            db,
+            deliverer=deliverer,
+            alerter=RecordingAlerter(),
+            config=EngineConfig(alert_window_seconds=0),
+            clock=SystemClock(),
+        )
+        now = datetime.now(UTC)
+        due = now.replace(microsecond=0) + timedelta(seconds=2)
+
+        def new(name: str, at: datetime) -> NewTask:
+            return NewTask(
+                name=name,
+                kind=TaskKind.DATE,
+                spec=at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                created_at=now,
+                guild_id=GUILD,
+                timezone="UTC",
+                catch_up=CatchUp.ONCE,
+                payload={"variants": [{"content": name}]},
+                destinations=[{"type": "channel", "channel_id": CHANNEL}],
+                next_run_at=at,
+            )
+
+        burst = [new(f"burst-{n}", due) for n in range(3000)]
+        await engine.tasks.create_many([*burst, new("straggler", due + timedelta(milliseconds=20))])
+        await engine.start()
+        for _ in range(300):
+            if len(deliverer.posts) == 3001:
+                break
+            await asyncio.sleep(0.1)
+        await engine.drain()
+        await engine.stop()
+    names = {p.task_name for p in deliverer.posts}
+    assert len(deliverer.posts) == 3001
+    assert "straggler" in names
