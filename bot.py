@@ -42,6 +42,9 @@ EXIT_OK = 0
 EXIT_CONFIG = 2
 EXIT_UNREACHABLE = 3
 TREE_HASH_KEY = "command_tree_hash"
+# On a stop signal, runs already sending get this long to finish before they are cancelled
+# (a cancelled run is recovered at the next start, under RESUME_WINDOW_SECONDS).
+SHUTDOWN_GRACE_SECONDS = 5.0
 
 
 class CadenceBot(commands.Bot):
@@ -158,7 +161,7 @@ class CadenceBot(commands.Bot):
                 await asyncio.wait_for(self.engine.alerts.flush(), timeout=5)
             except Exception:
                 log.warning("Could not send the stopping notice")
-            await self.engine.stop()
+            await self.engine.stop(grace=SHUTDOWN_GRACE_SECONDS)
         await super().close()
 
 

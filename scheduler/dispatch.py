@@ -49,6 +49,9 @@ class FairDispatcher(Generic[T]):
         self._idle.set()
         self._pending = 0
         self._workers: list[asyncio.Task[None]] = []
+        self._closing = False
+        self._quiet = asyncio.Event()  # set while no handler is running
+        self._quiet.set()
 
     @property
     def pending(self) -> int:
@@ -63,8 +66,19 @@ class FairDispatcher(Generic[T]):
             for n in range(self._concurrency + self._reserved)
         ]
 
-    async def stop(self) -> None:
-        """Cancel the workers; items still queued stay unrun (their run rows say so)."""
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stop: start nothing new, give running handlers `grace` seconds, then cancel them.
+
+        Items still queued stay unrun (their run rows say so, and recovery at the next start
+        picks them up), as does a handler cancelled mid-way.
+        """
+        self._closing = True
+        self._ready.set()
+        if grace > 0 and self._running:
+            try:
+                await asyncio.wait_for(self._quiet.wait(), grace)
+            except TimeoutError:
+                log.warning("%d run(s) still in flight at shutdown; cancelling them", self._running)
         workers, self._workers = self._workers, []
         for worker in workers:
             worker.cancel()
@@ -85,7 +99,7 @@ class FairDispatcher(Generic[T]):
 
     def _next(self) -> tuple[Hashable, T] | None:
         """The next key's next item, if a worker may take one now."""
-        if not self._queues:
+        if not self._queues or self._closing:
             return None
         key: Hashable
         if self._running < self._concurrency:
@@ -116,15 +130,24 @@ class FairDispatcher(Generic[T]):
                 continue
             key, item = picked
             self._running += 1
+            self._quiet.clear()
             self._in_flight[key] = self._in_flight.get(key, 0) + 1
             try:
                 await self._handler(item)
             except asyncio.CancelledError:
                 raise
             except Exception:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    # Cancelled, and the handler's clean-up raised something else on the
+                    # way out: this worker is being stopped, it must not carry on.
+                    log.warning("A run raised while being cancelled", exc_info=True)
+                    raise asyncio.CancelledError from None
                 log.exception("A scheduled run raised; the scheduler carries on")
             finally:
                 self._running -= 1
+                if self._running == 0:
+                    self._quiet.set()
                 if self._in_flight[key] > 1:
                     self._in_flight[key] -= 1
                 else:

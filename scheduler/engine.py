@@ -165,7 +165,8 @@ class Engine:
         log.info("Engine ready: %s", self.startup_report)
         return self.startup_report
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stop waking; runs in flight get `grace` seconds to finish before they are cancelled."""
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
@@ -173,7 +174,7 @@ class Engine:
         if waking is not None:
             waking.cancel()
             await asyncio.gather(waking, return_exceptions=True)
-        await self.dispatcher.stop()
+        await self.dispatcher.stop(grace)
         await self.alerts.close()
         gc.unfreeze()
 

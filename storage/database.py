@@ -151,11 +151,23 @@ class Database:
                 yield
                 await self._conn.execute("COMMIT")
             except BaseException:
-                if self._conn.in_transaction:
-                    await self._conn.execute("ROLLBACK")
+                await self._rollback_if_open()
                 raise
             finally:
                 self._tx_owner = None
+
+    async def _rollback_if_open(self) -> None:
+        """ROLLBACK, unless the transaction already ended.
+
+        A cancellation can arrive while COMMIT is queued on aiosqlite's thread: the COMMIT
+        still runs, and by the time our ROLLBACK reaches SQLite there is nothing to roll
+        back. That is not an error, and it must not hide the cancellation.
+        """
+        try:
+            await self._conn.execute("ROLLBACK")
+        except sqlite3.OperationalError:
+            if self._conn.in_transaction:
+                raise
 
     @asynccontextmanager
     async def _savepoint(self) -> AsyncIterator[None]:

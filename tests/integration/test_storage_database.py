@@ -300,6 +300,38 @@ async def test_cancelled_transaction_rolls_back(db: Database) -> None:
     assert await state.get("b") == "2"
 
 
+async def test_a_cancellation_after_the_commit_ran_stays_a_cancellation(db: Database) -> None:
+    # A cancellation can land while COMMIT is queued on aiosqlite's thread: the COMMIT still
+    # runs, so the ROLLBACK that follows finds no transaction. The caller must see the
+    # cancellation (a worker being stopped), not "cannot rollback", and the write must stay.
+    state = StateRepository(db)
+
+    slow = (
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) "
+        "SELECT count(*) FROM c"
+    )
+    queued: list[asyncio.Task[object]] = []
+
+    async def committed_then_cancelled() -> None:
+        async with db.transaction():
+            await state.set("a", "1")
+            # Keep aiosqlite's thread busy, queue the COMMIT behind it, and leave while both
+            # wait: the block's clean-up still sees an open transaction, and its ROLLBACK runs
+            # after the COMMIT, just as when a cancellation interrupts the COMMIT's await.
+            raw = db._conn  # the raw connection: our own API would wait for this transaction
+            queued.append(asyncio.create_task(raw.execute(slow)))
+            queued.append(asyncio.create_task(raw.execute("COMMIT")))
+            await asyncio.sleep(0)
+            raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        await committed_then_cancelled()
+    await asyncio.gather(*queued)
+    assert await state.get("a") == "1"
+    await state.set("b", "2")  # the lock was released
+    assert await state.get("b") == "2"
+
+
 async def test_size_bytes_is_positive(db: Database) -> None:
     page_size = await db.pragma("page_size")
     size = await db.size_bytes()

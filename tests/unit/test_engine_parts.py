@@ -89,6 +89,66 @@ async def test_dispatcher_survives_a_raising_handler_and_bounds_concurrency() ->
     assert peak == 3
 
 
+async def test_dispatcher_stops_even_when_a_cancelled_handler_raises_on_its_way_out() -> None:
+    # A run cancelled at shutdown whose clean-up fails (a ROLLBACK refused) raises an ordinary
+    # exception instead of CancelledError; the worker must still stop rather than carry on.
+    started = asyncio.Event()
+
+    async def handle(item: int) -> None:
+        started.set()
+        try:
+            await asyncio.sleep(10)
+        finally:
+            raise RuntimeError("clean-up failed")
+
+    dispatcher: FairDispatcher[int] = FairDispatcher(handle, concurrency=1)
+    dispatcher.start()
+    dispatcher.submit("g", 1)
+    dispatcher.submit("g", 2)
+    await started.wait()
+    await asyncio.wait_for(dispatcher.stop(), 5)
+    assert dispatcher.pending == 1  # the queued item was never started
+
+
+async def test_dispatcher_stop_lets_running_items_finish_within_the_grace() -> None:
+    finished: list[int] = []
+    release = asyncio.Event()
+
+    async def handle(item: int) -> None:
+        await release.wait()
+        finished.append(item)
+
+    dispatcher: FairDispatcher[int] = FairDispatcher(handle, concurrency=2)
+    dispatcher.start()
+    for n in range(5):
+        dispatcher.submit("g", n)
+    await asyncio.sleep(0.01)
+    stopping = asyncio.create_task(dispatcher.stop(grace=5))
+    await asyncio.sleep(0.01)
+    release.set()
+    await asyncio.wait_for(stopping, 5)
+    assert finished == [0, 1]  # the two running finished; nothing new started
+    assert dispatcher.pending == 3
+
+
+async def test_dispatcher_stop_cancels_what_outlives_the_grace() -> None:
+    cancelled: list[int] = []
+
+    async def handle(item: int) -> None:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.append(item)
+            raise
+
+    dispatcher: FairDispatcher[int] = FairDispatcher(handle, concurrency=1)
+    dispatcher.start()
+    dispatcher.submit("g", 7)
+    await asyncio.sleep(0.01)
+    await asyncio.wait_for(dispatcher.stop(grace=0.05), 5)
+    assert cancelled == [7]
+
+
 # --------------------------------------------------------------------------- alert folding
 
 
