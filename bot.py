@@ -21,6 +21,7 @@ from discord.ext import commands
 import cogs
 from cogs.alerting import DiscordAlerter
 from cogs.delivery import DiscordDeliverer
+from cogs.pacing import SlidingWindowPacer, pace_requests
 from config import Settings, SettingsError, describe_settings, load_settings
 from scheduler.api import SchedulerAPI
 from scheduler.control import TaskControl
@@ -70,6 +71,8 @@ class CadenceBot(commands.Bot):
         self.settings = settings
         self.database = database
         self.version = __version__
+        self.pacer = SlidingWindowPacer()
+        pace_requests(self.http, self.pacer)
         deliverer = DiscordDeliverer(self)
         self.engine = Engine(
             database,

@@ -1,19 +1,20 @@
 """The engine: SQLite is the source of truth, a compact index says what is due, APScheduler
 wakes us.
 
-Life of a run: the index pops `(next_run_ms, task_id)`; the task is re-read and checked; a
-`running` run row is written and the task advanced to its next instant *before* anything is
-sent; the runner posts (with retries); the run row and the task's counters are finished; the
-pause rules and notices follow. Runs are queued per guild and served round-robin.
-"""
+Life of a run: the index pops every `(next_run_ms, task_id)` due now; in one transaction the
+tasks are re-read and checked, a `running` run row is written for each run and each task is
+advanced to its next instant, *before* anything is sent; the runs are queued per guild and
+served round-robin; the runner posts (with retries); the `RunFinisher` records the outcomes
+(run rows and task counters, in batches), the pause rules and notices."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,8 +25,10 @@ from config import Settings
 from scheduler.alerts import AlertFolder
 from scheduler.clock import Clock, SystemClock
 from scheduler.dispatch import FairDispatcher
+from scheduler.finishing import FinishRules, RunFinisher
 from scheduler.incidents import DeliveryIncidents
 from scheduler.index import DueIndex
+from scheduler.payload import is_webhook
 from scheduler.planning import Plan, plan, schedule_for_task
 from scheduler.protocols import Alerter, Deliverer, Notice
 from scheduler.runner import CodeJob, Outcome, RetryPolicy, Runner
@@ -37,7 +40,6 @@ from storage import (
     NoticeLevel,
     NoticeRepository,
     Run,
-    RunExistsError,
     RunRepository,
     RunStatus,
     RunTrigger,
@@ -51,6 +53,27 @@ from storage.timeconv import from_ms, to_ms
 log = logging.getLogger(__name__)
 
 WAKE_JOB_ID = "cadence-wake"
+PLAN_CHUNK = 500
+"""Due entries planned per transaction: the loop gets a turn between chunks."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Due:
+    """A due index entry, planned and written when a worker takes it."""
+
+    due_ms: int
+    task_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Started:
+    """A task's runs, already written `running` with the task advanced: only to execute."""
+
+    task: Task
+    runs: tuple[Run, ...]
+
+
+_Item = _Due | _Started
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +139,19 @@ class Engine:
             on_retry=self.incidents.retrying,
         )
         self.index = DueIndex()
-        self.dispatcher: FairDispatcher[tuple[int, int]] = FairDispatcher(
-            self._handle_entry,
+        self.finisher = RunFinisher(
+            database,
+            clock=self.clock,
+            rules=FinishRules(
+                max_consecutive_failures=self.config.max_consecutive_failures,
+                history_per_task=self.config.history_per_task,
+            ),
+            incidents=self.incidents,
+            notify=self.alerts.add,
+            alerts_wanted=self._alerts_wanted,
+        )
+        self.dispatcher: FairDispatcher[_Item] = FairDispatcher(
+            self._handle,
             concurrency=self.config.concurrency,
             reserved_for_idle=self.config.idle_guild_workers,
         )
@@ -175,12 +209,14 @@ class Engine:
             waking.cancel()
             await asyncio.gather(waking, return_exceptions=True)
         await self.dispatcher.stop(grace)
+        await self.finisher.join()
         await self.alerts.close()
         gc.unfreeze()
 
     async def drain(self) -> None:
         """Wait until every submitted run has finished, then send pending notices (tests)."""
         await self.dispatcher.join()
+        await self.finisher.join()
         await self.alerts.flush()
 
     # ----------------------------------------------------------------- code jobs
@@ -288,72 +324,149 @@ class Engine:
             self._arm()
 
     async def tick(self) -> int:
-        """Submit every entry due now; refill the window when it runs low. Returns how many."""
+        """Start every entry due now; refill the window when it runs low. Returns how many."""
         async with self._tick_lock:
             now = self.clock.now()
             now_ms = to_ms(now)
             if now_ms + self.config.window_seconds * 500 >= self.index.horizon_ms:
                 await self._load_window(now)
             due = self.index.pop_due(now_ms)
-            if not due:
-                return 0
-            tasks = {t.id: t for t in await self.tasks.get_many([task_id for _, task_id in due])}
-            for due_ms, task_id in due:
-                task = tasks.get(task_id)
-                if _still_due(task, due_ms):
-                    self.dispatcher.submit(task.guild_id if task else None, (due_ms, task_id))
+            if len(due) > PLAN_CHUNK:
+                # Planned in chunks, and the first chunk's runs start before the last is
+                # planned: deal the entries out guild by guild, so that the first chunk holds
+                # every guild's first entry and no guild waits behind another's burst.
+                due = _by_turns(due, await self.tasks.guilds_of(i for _, i in due))
+            for offset in range(0, len(due), PLAN_CHUNK):
+                await self._start_due(due[offset : offset + PLAN_CHUNK], now)
             return len(due)
 
-    # ----------------------------------------------------------------- handling one due entry
+    async def _start_due(self, entries: list[tuple[int, int]], now: datetime) -> None:
+        """Plan due entries and write their run rows and advances in one transaction, then
+        hand the runs to the workers.
 
-    async def _handle_entry(self, entry: tuple[int, int]) -> None:
-        due_ms, task_id = entry
-        task = await self.tasks.get(task_id)
-        if task is None or not _still_due(task, due_ms):
-            return
-        now = self.clock.now()
-        decided = plan(
+        A burst of 1,000 due at once thus costs one transaction before the first post, not
+        a few per run while the others wait. Code tasks and webhook posts are planned when a
+        worker takes them instead: a restart re-sends neither (neither can be told apart
+        from a double), so their `running` row must mean "started", not "queued".
+        """
+        order: list[_Due | int] = []  # in due order: entries to plan later, or task ids
+        guilds: dict[int, int | None] = {}
+        async with self.database.transaction():
+            tasks = {t.id: t for t in await self.tasks.get_many(i for _, i in entries)}
+            decisions: list[tuple[Task, Plan]] = []
+            for due_ms, task_id in entries:
+                task = tasks.pop(task_id, None)  # popped: a task is started once a chunk
+                if task is None or not _still_due(task, due_ms):
+                    continue
+                if task.source == TaskSource.CODE or any(map(is_webhook, task.destinations)):
+                    order.append(_Due(due_ms, task_id))
+                    guilds[task_id] = task.guild_id
+                    continue
+                order.append(task_id)
+                decisions.append((task, await self._plan(task, now)))
+            started = {t.id: (t, p, r) for t, p, r in await self._start_runs(decisions, now)}
+        for entry in order:
+            if isinstance(entry, _Due):
+                self.dispatcher.submit(guilds[entry.task_id], entry)
+                continue
+            task, decided, runs = started[entry]
+            self._after_start(task, decided)
+            if runs:
+                self.dispatcher.submit(task.guild_id, _Started(task, tuple(runs)))
+
+    async def _plan(self, task: Task, now: datetime) -> Plan:
+        return plan(
             task,
             await self.schedule_of(task),
             now,
             startup=self._catching_up,
             catch_up_max=self.config.catch_up_max,
         )
-        await self._apply(task, decided, now)
 
-    async def _apply(self, task: Task, plan: Plan, now: datetime) -> None:
-        """Record what is missed or skipped, advance the task, then execute the runs.
+    async def _start_runs(
+        self, decisions: list[tuple[Task, Plan]], now: datetime
+    ) -> list[tuple[Task, Plan, list[Run]]]:
+        """Inside the caller's transaction: record what is missed or skipped, write a
+        `running` row per run and advance each task. Returns each task as advanced, its plan
+        and the runs written (an instant already started is left out, and logged).
 
-        The run rows and the task's advance are written in one transaction: a process killed
-        between the two would leave a `running` row for an instant the task still says is
-        due, and the next start would run that instant a second time (as a catch-up).
+        The run rows and the advances must commit together: a process killed between the two
+        would leave a `running` row for an instant the task still says is due, and the next
+        start would run that instant a second time (as a catch-up).
         """
-        started: list[Run] = []
-        async with self.database.transaction():
-            if plan.missed:
+        for task, decided in decisions:
+            if decided.missed:
                 await self.runs.record_many(
-                    task.id, plan.missed, RunStatus.MISSED, RunTrigger.SCHEDULE, now
+                    task.id, decided.missed, RunStatus.MISSED, RunTrigger.SCHEDULE, now
                 )
-            if plan.skipped:
+            if decided.skipped:
                 await self.runs.record_many(
-                    task.id, plan.skipped, RunStatus.SKIPPED, RunTrigger.SCHEDULE, now
+                    task.id, decided.skipped, RunStatus.SKIPPED, RunTrigger.SCHEDULE, now
                 )
-            for instant in plan.run:
-                trigger = RunTrigger.CATCH_UP if plan.late else RunTrigger.SCHEDULE
-                try:
-                    started.append(await self.runs.start(task.id, instant, trigger, now))
-                except RunExistsError as exc:
-                    log.info("Task %s: run for %s exists already (%s)", task.id, instant, exc)
-            changes: dict[str, Any] = {"next_run_at": plan.next_run_at, "at": now}
-            if plan.skip_used:
-                changes["skip_next"] = max(0, task.skip_next - plan.skip_used)
-            if plan.next_run_at is None and not started:
+        wanted = [
+            (task.id, instant, _trigger(decided))
+            for task, decided in decisions
+            for instant in decided.run
+        ]
+        written = await self.runs.start_many(wanted, now) if wanted else []
+        by_key = {(r.task_id, to_ms(r.scheduled_for), str(r.trigger)): r for r in written}
+        updates: list[tuple[int, dict[str, Any]]] = []
+        result: list[tuple[Task, Plan, list[Run]]] = []
+        for task, decided in decisions:
+            runs: list[Run] = []
+            for instant in decided.run:
+                run = by_key.get((task.id, to_ms(instant), str(_trigger(decided))))
+                if run is None:
+                    log.info("Task %s: the run for %s exists already", task.id, instant)
+                else:
+                    runs.append(run)
+            changes: dict[str, Any] = {"next_run_at": decided.next_run_at}
+            if decided.skip_used:
+                changes["skip_next"] = max(0, task.skip_next - decided.skip_used)
+            if decided.next_run_at is None and not runs:
                 changes["status"] = TaskStatus.COMPLETED
-            task = await self.tasks.update(task.id, **changes)
+            updates.append((task.id, changes))
+            result.append(
+                (replace(task, updated_at=now, updated_by=None, **changes), decided, runs)
+            )
+        await self.tasks.update_many(updates, at=now)
+        return result
+
+    def _after_start(self, task: Task, decided: Plan) -> None:
         self.track(task)
-        if plan.total_missed or plan.late:
-            self._note_catch_up(task, plan)
-        for run in started:
+        if decided.total_missed or decided.late:
+            self._note_catch_up(task, decided)
+
+    # ----------------------------------------------------------------- handling one item
+
+    async def _handle(self, item: _Item) -> None:
+        if isinstance(item, _Due):
+            await self._handle_entry(item.due_ms, item.task_id)
+            return
+        task, runs = item.task, item.runs
+        if len(runs) == 1:
+            outcome = await self.runner.execute(task, runs[0].scheduled_for)
+            self.finisher.finish(task, runs[0], outcome)  # written with others; not awaited
+            return
+        await self._execute_in_turn(task, list(runs))
+
+    async def _handle_entry(self, due_ms: int, task_id: int) -> None:
+        task = await self.tasks.get(task_id)
+        if task is None or not _still_due(task, due_ms):
+            return
+        now = self.clock.now()
+        await self._apply(task, await self._plan(task, now), now)
+
+    async def _apply(self, task: Task, decided: Plan, now: datetime) -> None:
+        """Start one task's runs (rows and advance in one transaction), then execute them."""
+        async with self.database.transaction():
+            [(task, decided, runs)] = await self._start_runs([(task, decided)], now)
+        self._after_start(task, decided)
+        await self._execute_in_turn(task, runs)
+
+    async def _execute_in_turn(self, task: Task, runs: list[Run]) -> None:
+        """Several runs of one task (catch-up `all`): each sees the counters the last left."""
+        for run in runs:
             await self.execute_run(task, run)
             task = await self.tasks.get(task.id) or task
 
@@ -364,102 +477,8 @@ class Engine:
         restart's "runs interrupted" notice already lists it.
         """
         outcome = await self.runner.execute(task, run.scheduled_for, resend=resend)
-        return await self._finish(task, run, outcome, notify=not (resend and outcome.unknown))
-
-    async def _finish(self, task: Task, run: Run, outcome: Outcome, *, notify: bool = True) -> Run:
-        now = self.clock.now()
-        status = (
-            RunStatus.OK
-            if outcome.ok
-            else RunStatus.UNKNOWN
-            if outcome.unknown
-            else RunStatus.FAILED
-        )
-        late_ms = max(0, to_ms(now) - to_ms(run.scheduled_for)) if run.trigger != "manual" else 0
-        self.incidents.finished(
-            task.guild_id,
-            task.name,
-            retried=outcome.retried,
-            posted=outcome.ok,
-            late_ms=late_ms,
-            attempts=outcome.attempts,
-        )
-        # The run row and the task's counters together: a process killed in between would
-        # leave an `ok` run whose task never learned of it (a one-time task stuck `active`).
-        async with self.database.transaction():
-            finished = await self.runs.finish(
-                run.id,
-                status,
-                finished_at=now,
-                late_by_ms=late_ms,
-                attempts=outcome.attempts,
-                error=outcome.error,
-                message_ids=outcome.message_ids,
-            )
-            fresh = await self.tasks.get(task.id)
-            if fresh is None:  # deleted while it ran
-                return finished
-            await self._update_after_run(fresh, run, outcome, now, notify=notify)
-            await self.runs.prune(task.id, self.config.history_per_task)
-        return finished
-
-    async def _update_after_run(
-        self, task: Task, run: Run, outcome: Outcome, now: datetime, *, notify: bool = True
-    ) -> None:
-        manual = run.trigger == RunTrigger.MANUAL
-        changes: dict[str, Any] = {"at": now, "rotation_index": task.rotation_index + 1}
-        if not manual:
-            changes["last_run_at"] = run.scheduled_for
-            changes["run_count"] = task.run_count + 1
-        finished_schedule = not manual and (
-            task.next_run_at is None
-            or (task.max_runs is not None and task.run_count + 1 >= task.max_runs)
-        )
-        if outcome.ok:
-            changes["consecutive_failures"] = 0
-            if finished_schedule and task.status == TaskStatus.ACTIVE:
-                changes["status"] = TaskStatus.COMPLETED
-                changes["next_run_at"] = None
-            await self.tasks.update(task.id, **changes)
-            return
-        failures = task.consecutive_failures + (0 if outcome.unknown else 1)
-        changes["consecutive_failures"] = failures
-        changes["failure_count"] = task.failure_count + (0 if outcome.unknown else 1)
-        notice_title = f"Task {task.name!r} failed"
-        action = "It will try again at its next run."
-        if outcome.unknown:
-            notice_title = f"Task {task.name!r}: outcome unknown"
-            action = "Check the channel; nothing was re-sent to avoid a double post."
-        if outcome.pause_now:
-            changes.update(status=TaskStatus.FAILED, paused_reason=outcome.error, next_run_at=None)
-            action = f"It is paused until you fix this and resume it. {outcome.fix}".strip()
-            notice_title = f"Task {task.name!r} paused: its destination is gone"
-        elif failures >= self.config.max_consecutive_failures and not outcome.unknown:
-            changes.update(status=TaskStatus.PAUSED, paused_reason=outcome.error, next_run_at=None)
-            action = (
-                f"It failed {failures} runs in a row and is paused; fix the cause, then "
-                f"`/schedule resume`. {outcome.fix}".strip()
-            )
-            notice_title = f"Task {task.name!r} paused after {failures} failures"
-        elif finished_schedule and task.status == TaskStatus.ACTIVE:
-            changes.update(status=TaskStatus.FAILED, next_run_at=None)
-            action = "It had no further runs scheduled."
-        await self.tasks.update(task.id, **changes)
-        if not notify or (task.source == TaskSource.CODE and not self._alerts_wanted(task)):
-            return
-        self.alerts.add(
-            Notice(
-                guild_id=task.guild_id,
-                level=NoticeLevel.WARNING if outcome.unknown else NoticeLevel.ERROR,
-                kind="task_failed",
-                title=notice_title,
-                body=f"{outcome.error or 'unknown error'}\n{action}",
-                fields=(
-                    ("Scheduled for", f"<t:{int(run.scheduled_for.timestamp())}:F>"),
-                    ("Attempts", str(outcome.attempts)),
-                ),
-                task_id=task.id,
-            )
+        return await self.finisher.finish(
+            task, run, outcome, notify=not (resend and outcome.unknown)
         )
 
     def _alerts_wanted(self, task: Task) -> bool:
@@ -514,7 +533,7 @@ class Engine:
                     f"interrupted by a restart more than {self.config.resume_window_seconds} s "
                     "ago; not re-sent, so it may or may not have been posted"
                 )
-                await self._finish(
+                await self.finisher.finish(
                     task, run, Outcome(ok=False, unknown=True, errors=[reason]), notify=False
                 )
                 lines[task.guild_id].append(
@@ -542,10 +561,10 @@ class Engine:
                 batch = [t for t in batch if t.next_run_at is not None]
                 if not batch:
                     break
-                for task in batch:
-                    key = task.guild_id
-                    self.dispatcher.submit(key, (to_ms(task.next_run_at), task.id))  # type: ignore[arg-type]
+                entries = [(to_ms(t.next_run_at), t.id) for t in batch if t.next_run_at]
+                await self._start_due(entries, now)
                 await self.dispatcher.join()
+                await self.finisher.join()
                 handled += len(batch)
         finally:
             self._catching_up = False
@@ -616,6 +635,24 @@ def _still_due(task: Task | None, due_ms: int) -> bool:
         and task.next_run_at is not None
         and to_ms(task.next_run_at) == due_ms
     )
+
+
+def _by_turns(
+    entries: list[tuple[int, int]], guild_of: dict[int, int | None]
+) -> list[tuple[int, int]]:
+    """`entries` reordered so that guilds take turns: each guild's first, then each one's
+    second, and so on (each guild's own entries keep their order)."""
+    queues: dict[int | None, list[tuple[int, int]]] = defaultdict(list)
+    for entry in entries:
+        queues[guild_of.get(entry[1])].append(entry)
+    dealt: list[tuple[int, int]] = []
+    for turn in itertools.zip_longest(*queues.values()):
+        dealt.extend(entry for entry in turn if entry is not None)
+    return dealt
+
+
+def _trigger(decided: Plan) -> RunTrigger:
+    return RunTrigger.CATCH_UP if decided.late else RunTrigger.SCHEDULE
 
 
 def _ts(instant: datetime) -> str:

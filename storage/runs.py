@@ -20,6 +20,22 @@ log = logging.getLogger(__name__)
 
 _FINAL_STATUSES = frozenset(RunStatus) - {RunStatus.RUNNING}
 _BULK_STATUSES = frozenset({RunStatus.MISSED, RunStatus.SKIPPED})
+_FINISH = """
+    UPDATE runs
+    SET status = ?, finished_at = ?, late_by_ms = ?, attempts = ?, error = ?, message_ids = ?
+    WHERE id = ?
+"""
+# Deletes all but each task's newest ``keep`` (the last parameter) runs among ``{runs}``.
+_PRUNE = """
+    DELETE FROM runs
+    WHERE status != 'running' AND id IN (
+        SELECT id FROM (
+            SELECT id, row_number() OVER (
+                PARTITION BY task_id ORDER BY scheduled_for DESC, id DESC) AS rank
+            FROM {runs})
+        WHERE rank > ?)
+"""
+_ROWS_PER_INSERT = 500  # four parameters a row, well under SQLite's variable limit
 
 
 class RunRepository:
@@ -64,6 +80,33 @@ class RunRepository:
         assert existing is not None  # the conflict said so
         raise RunExistsError(run_from_row(existing))
 
+    async def start_many(
+        self, starts: Sequence[tuple[int, datetime, RunTrigger]], started_at: datetime
+    ) -> list[Run]:
+        """Insert a ``running`` row for each (task_id, scheduled_for, trigger); return the rows
+        written. A run already started is left alone and left out of the result (the caller
+        compares), as is one whose task is gone."""
+        at_ms = to_ms(started_at)
+        rows = [
+            (task_id, to_ms(instant), RunTrigger(trigger), at_ms)
+            for task_id, instant, trigger in starts
+        ]
+        started: list[Run] = []
+        for offset in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[offset : offset + _ROWS_PER_INSERT]
+            # Only tasks that still exist: a foreign-key failure would undo the whole chunk.
+            query = f"""
+                INSERT INTO runs (task_id, scheduled_for, trigger, status, started_at, attempts)
+                SELECT v.column1, v.column2, v.column3, 'running', v.column4, 0
+                FROM (VALUES {", ".join(["(?, ?, ?, ?)"] * len(chunk))}) AS v
+                WHERE EXISTS (SELECT 1 FROM tasks WHERE tasks.id = v.column1)
+                ON CONFLICT (task_id, scheduled_for, trigger) DO NOTHING
+                RETURNING *
+            """
+            params = [value for row in chunk for value in row]
+            started.extend(map(run_from_row, await self._db.execute_returning(query, params)))
+        return started
+
     async def finish(
         self,
         run_id: int,
@@ -85,13 +128,7 @@ class RunRepository:
         status = RunStatus(status)
         if status not in _FINAL_STATUSES:
             raise ValueError(f"a run cannot finish as {status!r}")
-        query = """
-            UPDATE runs
-            SET status = ?, finished_at = ?, late_by_ms = ?, attempts = ?, error = ?,
-                message_ids = ?
-            WHERE id = ?
-            RETURNING *
-        """
+        query = f"{_FINISH} RETURNING *"
         params = (
             status,
             to_ms(finished_at),
@@ -105,6 +142,27 @@ class RunRepository:
         if not rows:
             raise RunNotFoundError(run_id)
         return run_from_row(rows[0])
+
+    async def finish_many(self, finished: Sequence[Run]) -> int:
+        """Record the outcome of many runs at once (each ``Run`` as it should now read:
+        status, finished_at, late_by_ms, attempts, error, message_ids); runs gone are
+        skipped. Returns how many rows changed."""
+        for run in finished:
+            if run.status not in _FINAL_STATUSES:
+                raise ValueError(f"a run cannot finish as {run.status!r}")
+        rows = [
+            (
+                RunStatus(run.status),
+                to_ms(run.finished_at) if run.finished_at else None,
+                run.late_by_ms,
+                run.attempts,
+                run.error,
+                dump_json(list(run.message_ids)),
+                run.id,
+            )
+            for run in finished
+        ]
+        return await self._db.execute_many(_FINISH, rows) if rows else 0
 
     async def record_many(
         self,
@@ -230,17 +288,19 @@ class RunRepository:
         """
         return await self._db.execute(query, (task_id, max(keep, 0)))
 
+    async def prune_many(self, task_ids: Iterable[int], keep: int) -> int:
+        """``prune`` several tasks in one statement; return how many runs went."""
+        wanted = sorted(set(task_ids))
+        if not wanted:
+            return 0
+        query = _PRUNE.format(
+            runs="(SELECT * FROM runs WHERE task_id IN (SELECT value FROM json_each(?)))"
+        )
+        return await self._db.execute(query, (dump_json(wanted), max(keep, 0)))
+
     async def prune_all(self, keep: int) -> int:
         """``prune`` every task at once (e.g. after HISTORY_PER_TASK was lowered)."""
-        query = """
-            DELETE FROM runs
-            WHERE status != 'running' AND id IN (
-                SELECT id FROM (
-                    SELECT id, row_number() OVER (
-                        PARTITION BY task_id ORDER BY scheduled_for DESC, id DESC) AS rank
-                    FROM runs)
-                WHERE rank > ?)
-        """
+        query = _PRUNE.format(runs="runs")
         deleted = await self._db.execute(query, (max(keep, 0),))
         log.info("Pruned %d runs beyond the newest %d per task", deleted, keep)
         return deleted

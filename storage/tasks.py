@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import aclosing
 from datetime import datetime
 from itertools import chain
@@ -139,6 +139,12 @@ class TaskRepository:
         rows = await self._db.fetch_all(query, (dump_json(wanted),))
         by_id = {row["id"]: task_from_row(row) for row in rows}
         return [by_id[task_id] for task_id in wanted if task_id in by_id]
+
+    async def guilds_of(self, ids: Iterable[int]) -> dict[int, int | None]:
+        """Each task's guild id (None for a code task without one); unknown ids left out."""
+        query = """SELECT id, guild_id FROM tasks WHERE id IN (SELECT value FROM json_each(?))"""
+        rows = await self._db.fetch_all(query, (dump_json(list(ids)),))
+        return {row[0]: row[1] for row in rows}
 
     async def list_for_guild(
         self,
@@ -385,6 +391,28 @@ class TaskRepository:
         if not rows:
             raise TaskNotFoundError(task_id)
         return task_from_row(rows[0])
+
+    async def update_many(
+        self, updates: Sequence[tuple[int, Mapping[str, Any]]], *, at: datetime
+    ) -> int:
+        """Apply many ``update``s at once (the engine advancing or finishing a batch of runs):
+        each (task_id, changes), stamped ``at`` with no ``updated_by``. Tasks gone are
+        skipped; returns how many rows changed. Renames are not accepted here."""
+        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for task_id, changes in updates:
+            if "name" in changes:
+                raise TypeError("update_many does not rename; use update")
+            stored = task_update_columns(dict(changes))
+            stored["updated_at"] = to_ms(at)
+            stored["updated_by"] = None
+            groups.setdefault(tuple(stored), []).append((*stored.values(), task_id))
+        changed = 0
+        for columns, rows in groups.items():
+            assignments = ", ".join(f"{column} = ?" for column in columns)
+            changed += await self._db.execute_many(
+                f"UPDATE tasks SET {assignments} WHERE id = ?", rows
+            )
+        return changed
 
     async def delete(self, task_id: int) -> bool:
         """Delete a task and (by cascade) its runs; False when there was none."""

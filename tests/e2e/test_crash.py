@@ -165,11 +165,12 @@ async def test_kill_between_the_run_rows_and_the_sends(
     wire = hold_the_burst(fd, burst, delay=60)
     await bot.start()
     await wire.wait_delayed(STALLED, timeout=LEAD + 10)
-    await asyncio.sleep(0.3)  # the other workers write their rows and queue behind them
-    stuck = running_keys(bot.db_path)
-    assert len(stuck) >= STALLED
+    await asyncio.sleep(0.3)  # the other runs queue behind them
     assert count_posts(fd, burst).delivered == 0  # nothing reached Discord
     await sigkill(bot, fd)
+    # Read after the kill: the rows of runs that fall due later keep being written up to it.
+    stuck = running_keys(bot.db_path)
+    assert len(stuck) >= STALLED
     fd.faults.clear()  # the requests still on the wire arrive with nobody waiting: dropped
     await asyncio.sleep(0.1)
     assert wire.dropped >= STALLED
@@ -192,11 +193,11 @@ async def test_kill_while_the_answers_are_held(
     await bot.start()
     await held.wait_held(STALLED, timeout=LEAD + 10)
     await asyncio.sleep(0.3)
-    stuck = running_keys(bot.db_path)
     created = count_posts(fd, burst)
     assert created.delivered == held.held >= STALLED  # Discord made them; the bot can't know
-    assert {k for k in created.copies} <= stuck
     await sigkill(bot, fd)
+    stuck = running_keys(bot.db_path)  # after the kill, as above
+    assert {k for k in created.copies} <= stuck
     fd.faults.clear()
 
     await restart_and_settle(bot, burst)
@@ -261,9 +262,9 @@ async def test_restart_after_the_resume_window_resends_nothing(
     await bot.start(**window)
     await held.wait_held(STALLED, timeout=LEAD + 10)
     await asyncio.sleep(0.3)
-    stuck = running_keys(bot.db_path)
-    made_before = set(count_posts(fd, burst).copies)
     await sigkill(bot, fd)
+    stuck = running_keys(bot.db_path)  # after the kill, as above
+    made_before = set(count_posts(fd, burst).copies)
     fd.faults.clear()
     # Long enough that Discord's dedup would no longer save a re-send: any re-send doubles.
     fd.settings.nonce_window = 1.0

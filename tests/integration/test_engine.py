@@ -252,6 +252,38 @@ async def test_other_guilds_run_is_dispatched_among_the_first_few(harness: Harne
     assert order.index(lone.id) < 5
 
 
+async def test_a_burst_is_written_before_its_first_post_and_finished_in_a_few_writes(
+    harness: Harness,
+) -> None:
+    """300 due at once: every run row and advance in one transaction before anything is
+    sent (not a few statements per run while the others wait), and the outcomes recorded in
+    a handful of transactions (not two per run)."""
+    assert harness.engine is not None and harness.db is not None
+    tasks = [await harness.add(f"burst-{n:03}", "cron", "0 9 * * *") for n in range(300)]
+    await harness.start()
+    events: list[str] = []
+
+    def first_post(delivery):  # type: ignore[no-untyped-def]
+        if not any(e == "post" for e in events):
+            events.append("post")
+
+    harness.deliverer.faults.append(first_post)
+    await harness.db.set_trace(events.append)
+    await harness.tick(seconds=30)
+    await harness.db.set_trace(None)
+    assert len(harness.deliverer.posts) == 300
+    before_post = events[: events.index("post")]
+    assert sum(e.startswith("BEGIN") for e in before_post) == 1
+    assert sum("INSERT INTO runs" in e for e in before_post) == 1  # all 300 rows at once
+    assert sum(e.startswith("BEGIN") for e in events) <= 10
+    for task in tasks:
+        [run] = await harness.engine.runs.list_for_task(task.id)
+        assert run.status == RunStatus.OK
+        stored = await harness.engine.tasks.get(task.id)
+        assert stored is not None and stored.run_count == 1
+        assert stored.next_run_at == datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+
+
 async def test_skip_next_records_skipped_runs(harness: Harness) -> None:
     task = await harness.add("skippy", "cron", "0 9 * * *")
     assert harness.control is not None

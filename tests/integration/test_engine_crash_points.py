@@ -56,7 +56,7 @@ async def test_a_kill_between_the_run_row_and_the_advance_leaves_neither(
     async def killed(*args: object, **kwargs: object) -> None:
         raise Killed
 
-    monkeypatch.setattr(harness.engine.tasks, "update", killed)
+    monkeypatch.setattr(harness.engine.tasks, "update_many", killed)
     harness.clock.set(DUE)
     due = plan(task, await harness.engine.schedule_of(task), DUE, startup=False, catch_up_max=1)
     with pytest.raises(Killed):
@@ -103,14 +103,16 @@ async def test_a_kill_between_the_run_result_and_the_task_counters_leaves_neithe
     assert harness.engine is not None
     task = await harness.add("once", "date", "2026-11-02T09:00:00Z")
     await harness.start()
-    real_update = harness.engine.tasks.update
+    real_update_many = harness.engine.finisher._tasks.update_many
 
-    async def killed_after_the_advance(task_id: int, **changes: object) -> object:
-        if "run_count" in changes:  # the counters after the post, not the advance before it
+    async def killed_after_the_advance(
+        updates: list[tuple[int, dict[str, object]]], **kw: object
+    ) -> object:
+        if any("run_count" in changes for _, changes in updates):  # the counters after the post
             raise Killed
-        return await real_update(task_id, **changes)  # type: ignore[arg-type]
+        return await real_update_many(updates, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(harness.engine.tasks, "update", killed_after_the_advance)
+    monkeypatch.setattr(harness.engine.finisher._tasks, "update_many", killed_after_the_advance)
     harness.clock.set(DUE)
     due = plan(task, await harness.engine.schedule_of(task), DUE, startup=False, catch_up_max=1)
     with pytest.raises(Killed):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -264,3 +265,83 @@ async def test_deleting_a_task_cascades_to_its_runs(
     assert await TaskRepository(db).delete(task.id)
     assert await runs.list_for_task(task.id, 10) == []
     assert await db.fetch_value("SELECT count(*) FROM runs") == 1
+
+
+# --------------------------------------------------------------------- batches (the engine)
+
+
+async def test_start_many_writes_running_rows_and_leaves_out_what_exists(
+    db: Database, runs: RunRepository, task: Task
+) -> None:
+    other = await make_task(db, "other", OTHER)
+    first = await runs.start(task.id, T0, RunTrigger.SCHEDULE, T0)
+    at = T0 + timedelta(milliseconds=5)
+    started = await runs.start_many(
+        [
+            (task.id, T0, RunTrigger.SCHEDULE),  # exists: left alone, left out
+            (task.id, T0 + HOUR, RunTrigger.CATCH_UP),
+            (other.id, T0, RunTrigger.SCHEDULE),
+            (999_999, T0, RunTrigger.SCHEDULE),  # no such task: left out, nothing undone
+        ],
+        at,
+    )
+    assert [(r.task_id, r.scheduled_for, r.trigger) for r in started] == [
+        (task.id, T0 + HOUR, RunTrigger.CATCH_UP),
+        (other.id, T0, RunTrigger.SCHEDULE),
+    ]
+    assert all(r.status == RunStatus.RUNNING and r.started_at == at for r in started)
+    assert await runs.get(first.id) == first
+    assert {r.id for r in await runs.running()} == {first.id, *(r.id for r in started)}
+
+
+async def test_start_many_spans_several_statements(db: Database, runs: RunRepository) -> None:
+    tasks = [await make_task(db, f"t{n}", GUILD) for n in range(3)]
+    wanted = [(t.id, T0 + i * HOUR, RunTrigger.SCHEDULE) for t in tasks for i in range(400)]
+    started = await runs.start_many(wanted, T0)  # 1,200 rows: more than one INSERT
+    assert len(started) == 1200
+    assert len({r.id for r in started}) == 1200
+
+
+async def test_finish_many_records_each_outcome(runs: RunRepository, task: Task) -> None:
+    a = await runs.start(task.id, T0, RunTrigger.SCHEDULE, T0)
+    b = await runs.start(task.id, T0 + HOUR, RunTrigger.SCHEDULE, T0 + HOUR)
+    done_a = replace(
+        a,
+        status=RunStatus.OK,
+        finished_at=T0 + timedelta(seconds=1),
+        late_by_ms=40,
+        attempts=1,
+        message_ids=[77],
+    )
+    done_b = replace(
+        b,
+        status=RunStatus.FAILED,
+        finished_at=T0 + HOUR,
+        late_by_ms=0,
+        attempts=3,
+        error="403 Missing Access",
+    )
+    gone = replace(done_a, id=999_999)
+    assert await runs.finish_many([done_a, done_b, gone]) == 2
+    assert await runs.get(a.id) == done_a
+    assert await runs.get(b.id) == done_b
+    with pytest.raises(ValueError, match="running"):
+        await runs.finish_many([a])
+
+
+async def test_prune_many_prunes_only_the_tasks_named(
+    db: Database, runs: RunRepository, task: Task
+) -> None:
+    other = await make_task(db, "other", OTHER)
+    third = await make_task(db, "third", GUILD)
+    for i in range(5):
+        for t in (task, other, third):
+            await finished(runs, t, T0 + i * HOUR, RunStatus.OK)
+    assert await runs.prune_many([task.id, other.id, task.id], 2) == 6
+    assert [r.scheduled_for for r in await runs.list_for_task(task.id, 100)] == [
+        T0 + 4 * HOUR,
+        T0 + 3 * HOUR,
+    ]
+    assert len(await runs.list_for_task(other.id, 100)) == 2
+    assert len(await runs.list_for_task(third.id, 100)) == 5
+    assert await runs.prune_many([], 2) == 0

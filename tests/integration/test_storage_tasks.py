@@ -376,6 +376,49 @@ async def test_update_changes_known_columns_and_stamps(tasks: TaskRepository) ->
     assert await tasks.get(task.id) == updated
 
 
+async def test_update_many_applies_each_change_set_and_skips_the_gone(
+    tasks: TaskRepository,
+) -> None:
+    a = await tasks.create(new_task("a"))
+    b = await tasks.create(new_task("b"))
+    c = await tasks.create(new_task("c"))
+    later = T0 + timedelta(minutes=5)
+    changed = await tasks.update_many(
+        [
+            (a.id, {"next_run_at": T0 + timedelta(days=1)}),
+            (b.id, {"next_run_at": None, "status": TaskStatus.COMPLETED}),
+            (c.id, {"next_run_at": T0 + timedelta(days=2)}),  # same columns as a: one statement
+            (999_999, {"next_run_at": None}),
+        ],
+        at=later,
+    )
+    assert changed == 3
+    assert await tasks.get(a.id) == replace(
+        a, next_run_at=T0 + timedelta(days=1), updated_at=later, updated_by=None
+    )
+    assert await tasks.get(b.id) == replace(
+        b, next_run_at=None, status=TaskStatus.COMPLETED, updated_at=later, updated_by=None
+    )
+    assert (await tasks.get(c.id)).next_run_at == T0 + timedelta(days=2)  # type: ignore[union-attr]
+
+
+async def test_update_many_refuses_bad_changes_and_renames_writing_nothing(
+    tasks: TaskRepository,
+) -> None:
+    a = await tasks.create(new_task("a"))
+    with pytest.raises(TypeError):
+        await tasks.update_many([(a.id, {"name": "renamed"})], at=T0)
+    with pytest.raises(ValueError):
+        await tasks.update_many([(a.id, {"run_count": 1}), (a.id, {"status": "sleeping"})], at=T0)
+    assert await tasks.get(a.id) == a
+
+
+async def test_guilds_of(tasks: TaskRepository) -> None:
+    a = await tasks.create(new_task("a"))
+    b = await tasks.create(new_task("b", guild_id=OTHER))
+    assert await tasks.guilds_of([b.id, a.id, 999_999]) == {a.id: GUILD, b.id: OTHER}
+
+
 @pytest.mark.parametrize(
     ("changes", "error"),
     [
