@@ -109,7 +109,9 @@ def draw(points: list[Point], out: Path, source: str) -> None:
             markersize=9, linestyle="none", label="target (DESIGN §10)",
         )  # fmt: skip
         for size, value in zip(sizes, ours, strict=True):
-            axes.annotate(f"{value:g}", (size, value), textcoords="offset points", xytext=(4, -12))
+            axes.annotate(
+                f"{value:.2g}", (size, value), textcoords="offset points", xytext=(4, -12)
+            )
         axes.set_xscale("log")
         axes.set_yscale("log")
         axes.set_xlabel("tasks stored")

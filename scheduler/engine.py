@@ -14,12 +14,9 @@ import gc
 import itertools
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
-
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.date import DateTrigger
 
 from config import Settings
 from scheduler.alerts import AlertFolder
@@ -27,17 +24,17 @@ from scheduler.clock import Clock, SystemClock
 from scheduler.dispatch import FairDispatcher
 from scheduler.finishing import FinishRules, RunFinisher
 from scheduler.incidents import DeliveryIncidents
-from scheduler.index import DueIndex
 from scheduler.payload import is_webhook
 from scheduler.planning import Plan, plan, schedule_for_task
 from scheduler.protocols import Alerter, Deliverer, Notice
-from scheduler.runner import CodeJob, Outcome, RetryPolicy, Runner
+from scheduler.recovery import CatchUpNotes, pause_unregistered_code_tasks, recover_running
+from scheduler.runner import CodeJob, RetryPolicy, Runner
 from scheduler.triggers import Schedule
+from scheduler.waking import Waker
 from storage import (
     AuditRepository,
     Database,
     GuildSettingsRepository,
-    NoticeLevel,
     NoticeRepository,
     Run,
     RunRepository,
@@ -48,11 +45,10 @@ from storage import (
     TaskSource,
     TaskStatus,
 )
-from storage.timeconv import from_ms, to_ms
+from storage.timeconv import to_ms
 
 log = logging.getLogger(__name__)
 
-WAKE_JOB_ID = "cadence-wake"
 PLAN_CHUNK = 500
 """Due entries planned per transaction: the loop gets a turn between chunks."""
 
@@ -138,7 +134,6 @@ class Engine:
             retry=retry,
             on_retry=self.incidents.retrying,
         )
-        self.index = DueIndex()
         self.finisher = RunFinisher(
             database,
             clock=self.clock,
@@ -158,13 +153,17 @@ class Engine:
         self._guild_zones: dict[int, str] = {}
         self._tick_lock = asyncio.Lock()
         self._use_apscheduler = use_apscheduler
-        self._aps: AsyncIOScheduler | None = None
-        self._waking: asyncio.Task[None] | None = None
-        self._wake_again = False
+        self.waker = Waker(
+            self.tasks,
+            self.clock,
+            self.tick,
+            window_seconds=self.config.window_seconds,
+            window_limit=self.config.window_limit,
+        )
+        self.index = self.waker.index
+        self.catch_up_notes = CatchUpNotes(self.alerts.add)
         self.started_at: datetime | None = None
         self.startup_report: dict[str, int] = {}
-        self._catching_up = False
-        self._catch_up_lines: dict[int | None, list[str]] = defaultdict(list)
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -175,20 +174,15 @@ class Engine:
         """
         now = self.clock.now()
         self.started_at = now
-        await self._pause_unregistered_code_tasks(now)
-        recovered = await self._recover_running(now)
+        await pause_unregistered_code_tasks(self, now)
+        recovered = await recover_running(self, now)
         self.dispatcher.start()
         caught_up = await self._catch_up(now)
-        loaded = await self._load_window(now)
+        loaded = await self.waker.load_window(now)
         gc.collect()
         gc.freeze()
         if self._use_apscheduler:
-            self._aps = AsyncIOScheduler(
-                timezone=UTC,
-                job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
-            )
-            self._aps.start()
-            self._arm()
+            self.waker.start()
         # Counting every task scans the whole index, so it is left to whoever reports the
         # start (bot.py does it after the engine is ready).
         self.startup_report = {
@@ -201,13 +195,7 @@ class Engine:
 
     async def stop(self, grace: float = 0.0) -> None:
         """Stop waking; runs in flight get `grace` seconds to finish before they are cancelled."""
-        if self._aps is not None:
-            self._aps.shutdown(wait=False)
-            self._aps = None
-        waking, self._waking = self._waking, None
-        if waking is not None:
-            waking.cancel()
-            await asyncio.gather(waking, return_exceptions=True)
+        await self.waker.stop()
         await self.dispatcher.stop(grace)
         await self.finisher.join()
         await self.alerts.close()
@@ -253,83 +241,15 @@ class Engine:
         """Put an active task's next instant in the index (when it falls inside the window)."""
         if task.status != TaskStatus.ACTIVE or task.next_run_at is None:
             return
-        if self.index.push(to_ms(task.next_run_at), task.id):
-            self._arm()
-
-    async def _load_window(self, now: datetime) -> int:
-        """Load the next window of due entries from SQLite into the index."""
-        until_ms = to_ms(now) + self.config.window_seconds * 1000
-        after_ms = self.index.horizon_ms
-        entries = await self.tasks.index_window(after_ms, until_ms, self.config.window_limit)
-        horizon = until_ms
-        if len(entries) >= self.config.window_limit:
-            # Stop just before the last instant seen, so that instant loads whole next time.
-            horizon = max(after_ms, entries[-1][0] - 1)
-            entries = [e for e in entries if e[0] <= horizon]
-            if not entries:
-                last = await self.tasks.index_window(after_ms, after_ms + 1, None)
-                entries, horizon = last, after_ms + 1
-        self.index.extend(entries, horizon)
-        return len(entries)
-
-    def _arm(self) -> None:
-        """Wake at the earliest due entry or the next window refill: through APScheduler when
-        that lies ahead, at once (on the loop) when it is due already."""
-        if self._aps is None:
-            return
-        refill_ms = self.index.horizon_ms - self.config.window_seconds * 500
-        due = self.index.peek()
-        wake_ms = refill_ms if due is None else min(due, refill_ms)
-        if wake_ms <= to_ms(self.clock.now()):
-            # Never hand APScheduler a time already past: while its wake job instance is
-            # still running, max_instances=1 would skip the one-shot job and delete it, and
-            # the engine would sleep until something else armed it.
-            self._wake_soon()
-            return
-        self._aps.add_job(
-            self._on_timer,
-            DateTrigger(run_date=from_ms(wake_ms), timezone=UTC),
-            id=WAKE_JOB_ID,
-            replace_existing=True,
-            misfire_grace_time=None,
-            coalesce=True,
-            max_instances=1,
-        )
-
-    async def _on_timer(self) -> None:
-        """APScheduler's job: hand over to the loop and return at once, so its instance is
-        never still running when the next wake falls due."""
-        self._wake_soon()
-
-    def _wake_soon(self) -> None:
-        if self._waking is not None:
-            self._wake_again = True
-            return
-        self._waking = asyncio.create_task(self._wake(), name="cadence-wake")
-
-    async def _wake(self) -> None:
-        try:
-            while True:
-                self._wake_again = False
-                try:
-                    await self.tick()
-                except Exception:
-                    log.exception("Engine tick failed; retrying in a second")
-                    await asyncio.sleep(1)
-                due = self.index.peek()
-                if not self._wake_again and (due is None or due > to_ms(self.clock.now())):
-                    break
-        finally:
-            self._waking = None
-            self._arm()
+        self.waker.push(to_ms(task.next_run_at), task.id)
 
     async def tick(self) -> int:
         """Start every entry due now; refill the window when it runs low. Returns how many."""
         async with self._tick_lock:
             now = self.clock.now()
             now_ms = to_ms(now)
-            if now_ms + self.config.window_seconds * 500 >= self.index.horizon_ms:
-                await self._load_window(now)
+            if self.waker.needs_refill(now_ms):
+                await self.waker.load_window(now)
             due = self.index.pop_due(now_ms)
             if len(due) > PLAN_CHUNK:
                 # Planned in chunks, and the first chunk's runs start before the last is
@@ -379,7 +299,7 @@ class Engine:
             task,
             await self.schedule_of(task),
             now,
-            startup=self._catching_up,
+            startup=self.catch_up_notes.collecting,
             catch_up_max=self.config.catch_up_max,
         )
 
@@ -387,7 +307,7 @@ class Engine:
         self, decisions: list[tuple[Task, Plan]], now: datetime
     ) -> list[tuple[Task, Plan, list[Run]]]:
         """Inside the caller's transaction: record what is missed or skipped, write a
-        `running` row per run and advance each task. Returns each task as advanced, its plan
+        `running` row per run and advance each task. Returns each task as read, its plan
         and the runs written (an instant already started is left out, and logged).
 
         The run rows and the advances must commit together: a process killed between the two
@@ -426,16 +346,15 @@ class Engine:
             if decided.next_run_at is None and not runs:
                 changes["status"] = TaskStatus.COMPLETED
             updates.append((task.id, changes))
-            result.append(
-                (replace(task, updated_at=now, updated_by=None, **changes), decided, runs)
-            )
+            result.append((task, decided, runs))  # the task as read: what the runner needs
         await self.tasks.update_many(updates, at=now)
         return result
 
     def _after_start(self, task: Task, decided: Plan) -> None:
-        self.track(task)
+        if decided.next_run_at is not None:
+            self.waker.push(to_ms(decided.next_run_at), task.id)
         if decided.total_missed or decided.late:
-            self._note_catch_up(task, decided)
+            self.catch_up_notes.note(task, decided)
 
     # ----------------------------------------------------------------- handling one item
 
@@ -487,74 +406,10 @@ class Engine:
 
     # ----------------------------------------------------------------- start-up
 
-    async def _pause_unregistered_code_tasks(self, now: datetime) -> None:
-        for task in await self.tasks.list_code_tasks():
-            if task.status != TaskStatus.ACTIVE or task.job_id in self.code_jobs:
-                continue
-            await self.tasks.update(
-                task.id,
-                status=TaskStatus.PAUSED,
-                paused_reason="no code registered this job_id at start-up",
-                at=now,
-            )
-            self.alerts.add(
-                Notice(
-                    guild_id=None,
-                    level=NoticeLevel.WARNING,
-                    kind="code_task_unregistered",
-                    title=f"Code job {task.job_id!r} paused",
-                    body=(
-                        "It is stored, but no code registered it at start-up, so it stays "
-                        "paused. Register it again (add_*_job with this job_id) or remove it."
-                    ),
-                    task_id=task.id,
-                )
-            )
-
-    async def _recover_running(self, now: datetime) -> int:
-        """Runs left `running` by a crash: re-send inside the resume window, else `unknown`."""
-        window = timedelta(seconds=self.config.resume_window_seconds)
-        count = 0
-        lines: dict[int | None, list[str]] = defaultdict(list)
-        for run in await self.runs.running():
-            task = await self.tasks.get(run.task_id)
-            if task is None:
-                continue
-            count += 1
-            started = run.started_at or run.scheduled_for
-            if now - started <= window:
-                finished = await self.execute_run(task, run, resend=True)
-                lines[task.guild_id].append(
-                    f"• **{task.name}** ({_ts(run.scheduled_for)}): re-sent after the restart, "
-                    f"{finished.status}"
-                )
-            else:
-                reason = (
-                    f"interrupted by a restart more than {self.config.resume_window_seconds} s "
-                    "ago; not re-sent, so it may or may not have been posted"
-                )
-                await self.finisher.finish(
-                    task, run, Outcome(ok=False, unknown=True, errors=[reason]), notify=False
-                )
-                lines[task.guild_id].append(
-                    f"• **{task.name}** ({_ts(run.scheduled_for)}): {reason}"
-                )
-        for guild_id, guild_lines in lines.items():
-            self.alerts.add(
-                Notice(
-                    guild_id=guild_id,
-                    level=NoticeLevel.WARNING,
-                    kind="runs_interrupted",
-                    title=f"{len(guild_lines)} run(s) interrupted by a restart",
-                    body="\n".join(guild_lines),
-                )
-            )
-        return count
-
     async def _catch_up(self, now: datetime) -> int:
         """Apply each overdue task's catch-up policy, then send one report per guild."""
         handled = 0
-        self._catching_up = True
+        self.catch_up_notes.collecting = True
         try:
             while True:
                 batch = await self.tasks.due_before(now, limit=1000)
@@ -567,45 +422,9 @@ class Engine:
                 await self.finisher.join()
                 handled += len(batch)
         finally:
-            self._catching_up = False
-        self._send_catch_up_reports()
+            self.catch_up_notes.collecting = False
+        self.catch_up_notes.send_reports()
         return handled
-
-    def _note_catch_up(self, task: Task, plan: Plan) -> None:
-        parts = []
-        if plan.total_missed:
-            parts.append(f"{plan.total_missed} missed")
-        if plan.run and plan.late:
-            parts.append(f"{len(plan.run)} run late")
-        line = f"• **{task.name}** ({task.catch_up}): {', '.join(parts) or 'nothing to do'}"
-        if self._catching_up:
-            self._catch_up_lines[task.guild_id].append(line)
-        else:
-            self.alerts.add(
-                Notice(
-                    guild_id=task.guild_id,
-                    level=NoticeLevel.WARNING,
-                    kind="missed_runs",
-                    title="Missed runs",
-                    body=line,
-                    task_id=task.id,
-                )
-            )
-
-    def _send_catch_up_reports(self) -> None:
-        lines, self._catch_up_lines = self._catch_up_lines, defaultdict(list)
-        for guild_id, guild_lines in lines.items():
-            shown = guild_lines[:20]
-            more = len(guild_lines) - len(shown)
-            self.alerts.add(
-                Notice(
-                    guild_id=guild_id,
-                    level=NoticeLevel.WARNING,
-                    kind="catch_up_report",
-                    title=f"Missed runs while the bot was offline: {len(guild_lines)} task(s)",
-                    body="\n".join(shown) + (f"\n… and {more} more" if more > 0 else ""),
-                )
-            )
 
     # ----------------------------------------------------------------- notices
 
@@ -653,7 +472,3 @@ def _by_turns(
 
 def _trigger(decided: Plan) -> RunTrigger:
     return RunTrigger.CATCH_UP if decided.late else RunTrigger.SCHEDULE
-
-
-def _ts(instant: datetime) -> str:
-    return f"<t:{int(instant.timestamp())}:f>"

@@ -156,11 +156,18 @@ class RunFinisher:
     async def _write(self, batch: list[_Pending]) -> None:
         now = self._clock.now()
         notices: list[Notice] = []
+        # A successful scheduled run (nearly all of them) changes its task's counters the
+        # same way whatever they hold, so SQL does it; the rest are decided here, per task.
+        plain = [p for p in batch if p.outcome.ok and p.run.trigger != RunTrigger.MANUAL]
+        others = [p for p in batch if not (p.outcome.ok and p.run.trigger != RunTrigger.MANUAL)]
         async with self._db.transaction():
             await self._runs.finish_many([pending.run for pending in batch])
-            fresh = {t.id: t for t in await self._tasks.get_many(p.task.id for p in batch)}
+            await self._tasks.record_ok_runs(
+                [(p.task.id, p.run.scheduled_for) for p in plain], at=now
+            )
+            fresh = {t.id: t for t in await self._tasks.get_many(p.task.id for p in others)}
             updates: list[tuple[int, dict[str, Any]]] = []
-            for pending in batch:
+            for pending in others:
                 task = fresh.get(pending.task.id)
                 if task is None:  # deleted while it ran
                     continue
@@ -170,7 +177,7 @@ class RunFinisher:
                 if notice is not None and pending.notify:
                     notices.append(notice)
             await self._tasks.update_many(updates, at=now)
-            await self._runs.prune_many(fresh, self._rules.history_per_task)
+            await self._runs.prune_many((p.task.id for p in batch), self._rules.history_per_task)
         for notice in notices:
             self._notify(notice)
         for pending in batch:

@@ -414,6 +414,30 @@ class TaskRepository:
             )
         return changed
 
+    async def record_ok_runs(self, runs: Sequence[tuple[int, datetime]], *, at: datetime) -> int:
+        """Count successful scheduled runs, each (task_id, scheduled_for), in one statement:
+        ``last_run_at``, ``run_count`` + 1, ``rotation_index`` + 1, no consecutive failures;
+        an active task whose schedule is over (no next run, or ``max_runs`` reached) becomes
+        ``completed``. Computed from each row as stored, so nothing has to be read first.
+        Tasks gone are skipped; returns how many rows changed."""
+        over = (
+            "status = 'active' AND (next_run_at IS NULL"
+            " OR (max_runs IS NOT NULL AND run_count + 1 >= max_runs))"
+        )
+        # Every expression reads the row as it was before this UPDATE.
+        query = f"""
+            UPDATE tasks SET
+                last_run_at = ?, run_count = run_count + 1,
+                rotation_index = rotation_index + 1, consecutive_failures = 0,
+                status = CASE WHEN {over} THEN 'completed' ELSE status END,
+                next_run_at = CASE WHEN {over} THEN NULL ELSE next_run_at END,
+                updated_at = ?, updated_by = NULL
+            WHERE id = ?
+        """
+        at_ms = to_ms(at)
+        rows = [(to_ms(instant), at_ms, task_id) for task_id, instant in runs]
+        return await self._db.execute_many(query, rows) if rows else 0
+
     async def delete(self, task_id: int) -> bool:
         """Delete a task and (by cascade) its runs; False when there was none."""
         query = """DELETE FROM tasks WHERE id = ?"""

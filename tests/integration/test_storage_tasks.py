@@ -413,6 +413,35 @@ async def test_update_many_refuses_bad_changes_and_renames_writing_nothing(
     assert await tasks.get(a.id) == a
 
 
+async def test_record_ok_runs_counts_and_completes_what_is_over(tasks: TaskRepository) -> None:
+    later = T0 + timedelta(minutes=5)
+    ongoing = await tasks.create(new_task("ongoing"))
+    await tasks.update(ongoing.id, at=T0, consecutive_failures=2, rotation_index=4)
+    once = await tasks.create(new_task("once", next_run_at=None))
+    capped = await tasks.create(new_task("capped", max_runs=3))
+    await tasks.update(capped.id, at=T0, run_count=2)
+    paused = await tasks.create(new_task("paused", status=TaskStatus.PAUSED, next_run_at=None))
+    ran_at = T0 + timedelta(hours=1)
+    changed = await tasks.record_ok_runs(
+        [(t.id, ran_at) for t in (ongoing, once, capped, paused)] + [(999_999, ran_at)],
+        at=later,
+    )
+    assert changed == 4
+    got = {t.name: t for t in await tasks.get_many([ongoing.id, once.id, capped.id, paused.id])}
+    a = got["ongoing"]
+    assert (a.run_count, a.rotation_index, a.consecutive_failures) == (1, 5, 0)
+    assert (a.status, a.next_run_at, a.last_run_at) == (
+        TaskStatus.ACTIVE,
+        T0 + timedelta(hours=1),
+        ran_at,
+    )
+    assert (a.updated_at, a.updated_by) == (later, None)
+    assert (got["once"].status, got["once"].next_run_at) == (TaskStatus.COMPLETED, None)
+    assert (got["capped"].status, got["capped"].run_count) == (TaskStatus.COMPLETED, 3)
+    assert got["capped"].next_run_at is None
+    assert (got["paused"].status, got["paused"].run_count) == (TaskStatus.PAUSED, 1)
+
+
 async def test_guilds_of(tasks: TaskRepository) -> None:
     a = await tasks.create(new_task("a"))
     b = await tasks.create(new_task("b", guild_id=OTHER))
