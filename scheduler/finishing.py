@@ -158,8 +158,11 @@ class RunFinisher:
         notices: list[Notice] = []
         # A successful scheduled run (nearly all of them) changes its task's counters the
         # same way whatever they hold, so SQL does it; the rest are decided here, per task.
-        plain = [p for p in batch if p.outcome.ok and p.run.trigger != RunTrigger.MANUAL]
-        others = [p for p in batch if not (p.outcome.ok and p.run.trigger != RunTrigger.MANUAL)]
+        plain: list[_Pending] = []
+        others: list[_Pending] = []
+        for pending in batch:
+            ok = pending.outcome.ok and pending.run.trigger != RunTrigger.MANUAL
+            (plain if ok else others).append(pending)
         async with self._db.transaction():
             await self._runs.finish_many([pending.run for pending in batch])
             await self._tasks.record_ok_runs(

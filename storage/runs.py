@@ -279,14 +279,7 @@ class RunRepository:
     async def prune(self, task_id: int, keep: int) -> int:
         """Delete all but the task's newest ``keep`` runs (a ``running`` row is never
         deleted); return how many went."""
-        query = """
-            DELETE FROM runs
-            WHERE status != 'running' AND id IN (
-                SELECT id FROM runs WHERE task_id = ?
-                ORDER BY scheduled_for DESC, id DESC
-                LIMIT -1 OFFSET ?)
-        """
-        return await self._db.execute(query, (task_id, max(keep, 0)))
+        return await self.prune_many([task_id], keep)
 
     async def prune_many(self, task_ids: Iterable[int], keep: int) -> int:
         """``prune`` several tasks in one statement; return how many runs went."""

@@ -149,6 +149,18 @@ def hold_the_burst(fd: FakeDiscord, burst: Burst, **how: float | bool) -> Fault:
     return fd.faults.add(burst.fault_path(), method="POST", status=None, times=None, **how)
 
 
+async def start_with_answers_held(
+    bot: BotProcess, fd: FakeDiscord, burst: Burst, **env: str
+) -> Fault:
+    """Start the bot with the burst's answers held; return once STALLED of them are held and
+    the other runs have queued behind them."""
+    held = hold_the_burst(fd, burst, hold=True)
+    await bot.start(**env)
+    await held.wait_held(STALLED, timeout=LEAD + 10)
+    await asyncio.sleep(0.3)
+    return held
+
+
 # -- the scenarios ------------------------------------------------------------------------
 
 
@@ -182,10 +194,7 @@ async def test_kill_between_the_run_rows_and_the_sends(
 async def test_kill_while_the_answers_are_held(
     bot: BotProcess, fd: FakeDiscord, scene: Scene, burst: Burst
 ) -> None:
-    held = hold_the_burst(fd, burst, hold=True)
-    await bot.start()
-    await held.wait_held(STALLED, timeout=LEAD + 10)
-    await asyncio.sleep(0.3)
+    held = await start_with_answers_held(bot, fd, burst)
     created = count_posts(fd, burst)
     assert created.delivered == held.held >= STALLED  # Discord made them; the bot can't know
     await sigkill(bot, fd)
@@ -208,10 +217,7 @@ async def test_kill_while_the_answers_are_held(
 async def test_kill_after_the_answers_before_the_results_are_recorded(
     bot: BotProcess, fd: FakeDiscord, scene: Scene, burst: Burst
 ) -> None:
-    held = hold_the_burst(fd, burst, hold=True)
-    await bot.start()
-    await held.wait_held(STALLED, timeout=LEAD + 10)
-    await asyncio.sleep(0.3)
+    held = await start_with_answers_held(bot, fd, burst)
     released_after = len(fd.requests)
     held.release()  # the answers go out; later sends are held again
     # Kill as soon as the first answer has left: the bot records outcomes in batches within
@@ -254,10 +260,7 @@ async def test_restart_after_the_resume_window_resends_nothing(
     bot: BotProcess, fd: FakeDiscord, scene: Scene, burst: Burst
 ) -> None:
     window = {"RESUME_WINDOW_SECONDS": "2"}
-    held = hold_the_burst(fd, burst, hold=True)
-    await bot.start(**window)
-    await held.wait_held(STALLED, timeout=LEAD + 10)
-    await asyncio.sleep(0.3)
+    await start_with_answers_held(bot, fd, burst, **window)
     await sigkill(bot, fd)
     stuck = running_keys(bot.db_path)  # after the kill, as above
     made_before = set(count_posts(fd, burst).copies)

@@ -1,4 +1,4 @@
-"""Fixtures shared by the integration tests (storage tests keep their own `db` fixtures)."""
+"""Fixtures shared by the integration tests: a fresh database file, an engine harness."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from scheduler.clock import FakeClock
+from storage import Database
 from tests.integration.engine_harness import START, Harness
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh, migrated database file."""
+    async with Database.open(tmp_path / "cadence.db") as database:
+        yield database
 
 
 @pytest.fixture

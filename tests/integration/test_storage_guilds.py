@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,12 +11,6 @@ from storage import Database, GuildSettings, GuildSettingsRepository, MentionPol
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 GUILD = 111
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database.open(tmp_path / "cadence.db") as database:
-        yield database
 
 
 @pytest.fixture

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,12 +35,6 @@ from storage import (
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 GUILD = 111
 OTHER = 222
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database.open(tmp_path / "cadence.db") as database:
-        yield database
 
 
 @pytest.fixture
