@@ -34,6 +34,7 @@ from storage import (
     SchemaTooNewError,
     StateRepository,
 )
+from web import WebServer, build_app
 
 log = logging.getLogger("cadence")
 
@@ -150,6 +151,10 @@ class CadenceBot(commands.Bot):
         )
         await self.engine.alerts.flush()
 
+    @property
+    def engine_started(self) -> bool:
+        return self._engine_started
+
     async def on_ready(self) -> None:
         user = self.user
         log.info("Connected as %s (id %s) to %d guild(s)", user, user and user.id, len(self.guilds))
@@ -166,6 +171,22 @@ class CadenceBot(commands.Bot):
                 log.warning("Could not send the stopping notice")
             await self.engine.stop(grace=SHUTDOWN_GRACE_SECONDS)
         await super().close()
+
+
+def build_web_server(settings: Settings, bot: CadenceBot, database: Database) -> WebServer | None:
+    """The web side on WEB_HOST:WEB_PORT, or None when WEB_PORT is empty."""
+    if settings.web_port is None:
+        return None
+
+    async def gateway() -> bool:
+        ws = bot.ws
+        return bot.is_ready() and not bot.is_closed() and ws is not None and ws.open
+
+    async def engine() -> bool:
+        return bot.engine_started
+
+    checks = {"gateway": gateway, "engine": engine, "database": database.ping}
+    return WebServer(build_app(checks=checks), settings.web_host, settings.web_port)
 
 
 def point_at_api(base: str) -> None:
@@ -198,16 +219,31 @@ async def run(settings: Settings) -> int:
         return EXIT_CONFIG
     try:
         bot = CadenceBot(settings, database)
+        web_server = build_web_server(settings, bot, database)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         async with bot:
+            if web_server is not None:
+                try:
+                    await web_server.start()
+                except OSError as exc:
+                    log.error(
+                        "Cannot serve the web side on WEB_HOST=%s WEB_PORT=%s: %s; choose a "
+                        "free port or leave WEB_PORT empty",
+                        settings.web_host,
+                        settings.web_port,
+                        exc,
+                    )
+                    return EXIT_CONFIG
             runner = asyncio.create_task(bot.start(settings.discord_token.reveal()))
             stopper = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
             if stopper in done:
                 log.info("Stop signal received; shutting down")
+            if web_server is not None:
+                await web_server.stop()
             await bot.close()
             stopper.cancel()
             try:

@@ -17,6 +17,7 @@ T = TypeVar("T")
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 _SNOWFLAKE = re.compile(r"^[0-9]{15,21}$")
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_HOST = re.compile(r"^(\[?[0-9A-Fa-f:.]+\]?|[A-Za-z0-9]([A-Za-z0-9.\-]*[A-Za-z0-9])?)$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(:[0-9]{1,5})?/?$")
 
 
@@ -84,6 +85,10 @@ class Settings:
     discord_api_base: str | None = None
     extra_extensions: tuple[str, ...] = ()
     sandbox: bool = False
+    web_host: str = "127.0.0.1"
+    web_port: int | None = None
+    public_url: str | None = None
+    api_rate_per_second: int = 5
 
     @property
     def default_zone(self) -> ZoneInfo:
@@ -138,7 +143,27 @@ def load_settings(
         discord_api_base=reader.value("DISCORD_API_BASE", None, _origin),
         extra_extensions=reader.value("EXTRA_EXTENSIONS", (), _extensions),
         sandbox=sandbox,
+        **_web_settings(reader),
     )
+
+
+def _web_settings(reader: _Reader) -> dict[str, Any]:
+    """`WEB_HOST`, `WEB_PORT`, `PUBLIC_URL` and `API_RATE_PER_SECOND`.
+
+    `PUBLIC_URL` defaults to `http://WEB_HOST:WEB_PORT` when a port is set (with brackets
+    around an IPv6 host)."""
+    host = reader.value("WEB_HOST", "127.0.0.1", _host)
+    port = reader.value("WEB_PORT", None, _port)
+    public_url = reader.value("PUBLIC_URL", None, _public_url)
+    if public_url is None and port is not None:
+        shown = f"[{host}]" if ":" in host else host
+        public_url = f"http://{shown}:{port}"
+    return {
+        "web_host": host,
+        "web_port": port,
+        "public_url": public_url,
+        "api_rate_per_second": reader.count("API_RATE_PER_SECOND", 5, minimum=1),
+    }
 
 
 class _Reader:
@@ -205,6 +230,30 @@ def _origin(name: str, raw: str) -> str:
     if not _ORIGIN.match(raw):
         raise SettingsError(
             name, f"expects an origin such as http://127.0.0.1:8765 (no path), got {raw!r}"
+        )
+    return raw.rstrip("/")
+
+
+def _host(name: str, raw: str) -> str:
+    if not _HOST.match(raw):
+        raise SettingsError(
+            name, f"expects a host name or IP address to listen on, such as 127.0.0.1, got {raw!r}"
+        )
+    return raw.strip("[]")
+
+
+def _port(name: str, raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise SettingsError(name, f"expects a TCP port from 1 to 65535, got {raw!r}")
+    return int(raw)
+
+
+def _public_url(name: str, raw: str) -> str:
+    if not _ORIGIN.match(raw):
+        raise SettingsError(
+            name,
+            "expects the origin users reach the web server at, such as "
+            f"https://cadence.example.org (scheme and host, no path), got {raw!r}",
         )
     return raw.rstrip("/")
 

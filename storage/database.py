@@ -246,6 +246,12 @@ class Database:
 
     # ------------------------------------------------------------------- status
 
+    async def ping(self) -> bool:
+        """Whether the database answers a trivial query (for `/readyz`)."""
+        if self._closed:
+            return False
+        return await self.fetch_value("SELECT 1") == 1
+
     async def size_bytes(self) -> int:
         """The database's logical size (pages × page size), for status displays."""
         pages = await self.fetch_value("PRAGMA page_count")

@@ -62,6 +62,26 @@ def test_extra_extensions_are_a_tuple_of_module_names() -> None:
     assert load({}).extra_extensions == ()
 
 
+def test_web_server_is_off_by_default_and_public_url_follows_host_and_port() -> None:
+    off = load({})
+    assert off.web_port is None and off.public_url is None
+    assert (off.web_host, off.api_rate_per_second) == ("127.0.0.1", 5)
+    on = load({"WEB_PORT": "8080"})
+    assert (on.web_host, on.web_port, on.public_url) == ("127.0.0.1", 8080, "http://127.0.0.1:8080")
+    v6 = load({"WEB_HOST": "::1", "WEB_PORT": "9000"})
+    assert v6.public_url == "http://[::1]:9000"
+    proxied = load(
+        {
+            "WEB_HOST": "0.0.0.0",
+            "WEB_PORT": "8080",
+            "PUBLIC_URL": "https://cadence.example.org/",
+            "API_RATE_PER_SECOND": "12",
+        }
+    )
+    assert proxied.public_url == "https://cadence.example.org"
+    assert (proxied.web_host, proxied.api_rate_per_second) == ("0.0.0.0", 12)
+
+
 def test_settings_are_frozen() -> None:
     s = load({})
     with pytest.raises(AttributeError):
@@ -86,6 +106,14 @@ BAD = [
     ("DISCORD_API_BASE", "127.0.0.1:8765", "expects an origin such as http://127.0.0.1:8765"),
     ("DISCORD_API_BASE", "http://127.0.0.1:8765/api/v10", "expects an origin"),
     ("EXTRA_EXTENSIONS", "cogs/reports.py", "expects comma-separated Python module names"),
+    ("WEB_PORT", "0", "expects a TCP port from 1 to 65535"),
+    ("WEB_PORT", "70000", "expects a TCP port from 1 to 65535"),
+    ("WEB_PORT", "http", "expects a TCP port from 1 to 65535"),
+    ("WEB_HOST", "my host", "expects a host name or IP address"),
+    ("WEB_HOST", "-bad-", "expects a host name or IP address"),
+    ("PUBLIC_URL", "cadence.example.org", "expects the origin users reach"),
+    ("PUBLIC_URL", "https://cadence.example.org/dash", "expects the origin users reach"),
+    ("API_RATE_PER_SECOND", "0", "expects a whole number of at least 1"),
 ]
 
 

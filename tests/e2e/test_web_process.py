@@ -1,0 +1,60 @@
+"""`python bot.py` with WEB_PORT: the web side starts with the bot and stops on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import aiohttp
+import pytest
+
+from tests.e2e.conftest import BotProcess
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def ready(http: aiohttp.ClientSession, url: str, timeout: float = 10.0) -> dict:  # noqa: ASYNC109
+    """Poll `/readyz` until it answers 200 (the gateway connects after the start notice)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        async with http.get(url) as resp:
+            body = await resp.json()
+            if resp.status == 200:
+                return dict(body)
+            assert resp.status == 503 and body["not_ready"], body
+        assert loop.time() < deadline, f"not ready after {timeout} s: {body}"
+        await asyncio.sleep(0.1)
+
+
+async def test_health_and_readiness_are_served_while_the_bot_runs(bot: BotProcess) -> None:
+    port = free_port()
+    await bot.start(WEB_PORT=str(port))
+    base = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/healthz") as resp:
+            assert resp.status == 200
+        body = await ready(http, f"{base}/readyz")
+        assert body["checks"] == {"gateway": "ok", "engine": "ok", "database": "ok"}
+        assert await bot.stop() == 0
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await http.get(f"{base}/healthz")
+    assert bot.fd.token not in bot.log()
+
+
+async def test_a_busy_web_port_stops_start_up_with_exit_2(bot: BotProcess) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        await bot.start(wait_started=False, WEB_PORT=str(port))
+        assert bot.process is not None
+        code = await asyncio.wait_for(bot.process.wait(), 20)
+    assert code == 2
+    assert f"Cannot serve the web side on WEB_HOST=127.0.0.1 WEB_PORT={port}" in bot.log()
