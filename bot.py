@@ -34,7 +34,8 @@ from storage import (
     SchemaTooNewError,
     StateRepository,
 )
-from web import WebServer, build_app
+from telemetry import Metrics, configure_logging
+from web import ReadinessCheck, WebServer, build_app, build_metrics_app
 
 log = logging.getLogger("cadence")
 
@@ -173,10 +174,11 @@ class CadenceBot(commands.Bot):
         await super().close()
 
 
-def build_web_server(settings: Settings, bot: CadenceBot, database: Database) -> WebServer | None:
-    """The web side on WEB_HOST:WEB_PORT, or None when WEB_PORT is empty."""
-    if settings.web_port is None:
-        return None
+def build_web_servers(
+    settings: Settings, bot: CadenceBot, database: Database, metrics: Metrics
+) -> list[WebServer]:
+    """The web side on WEB_HOST:WEB_PORT and the operators' server on METRICS_HOST:METRICS_PORT,
+    each only when its port is set."""
 
     async def gateway() -> bool:
         ws = bot.ws
@@ -185,8 +187,35 @@ def build_web_server(settings: Settings, bot: CadenceBot, database: Database) ->
     async def engine() -> bool:
         return bot.engine_started
 
-    checks = {"gateway": gateway, "engine": engine, "database": database.ping}
-    return WebServer(build_app(checks=checks), settings.web_host, settings.web_port)
+    checks: dict[str, ReadinessCheck] = {
+        "gateway": gateway,
+        "engine": engine,
+        "database": database.ping,
+    }
+    servers = []
+    if settings.web_port is not None:
+        app = build_app(checks=checks, metrics=metrics)
+        servers.append(WebServer(app, settings.web_host, settings.web_port))
+    if settings.metrics_port is not None:
+        app = build_metrics_app(checks=checks, metrics=metrics)
+        servers.append(WebServer(app, settings.metrics_host, settings.metrics_port))
+    return servers
+
+
+def watch_state(metrics: Metrics, bot: CadenceBot) -> None:
+    """Refresh the gauges that read state, just before each scrape."""
+    engine = bot.engine
+
+    async def refresh() -> None:
+        metrics.queue_depth.set(engine.dispatcher.pending - engine.dispatcher.running)
+        metrics.busy_workers.set(engine.dispatcher.running)
+        metrics.index_window.set(len(engine.index))
+        metrics.gateway_latency.set(bot.latency)
+        counts = await engine.tasks.counts_by_status()
+        for status in ("active", "paused", "completed", "failed"):
+            metrics.tasks.labels(status).set(counts.get(status, 0))
+
+    metrics.on_scrape(refresh)
 
 
 def point_at_api(base: str) -> None:
@@ -195,17 +224,6 @@ def point_at_api(base: str) -> None:
     discord.http.Route.BASE = f"{base}/api/v10"
     ws_scheme = "wss" if url.scheme == "https" else "ws"
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = url.with_scheme(ws_scheme).with_path("/")
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    quieter = max(logging.INFO, logging.getLevelName(level))
-    for noisy in ("discord", "aiosqlite", "apscheduler"):
-        logging.getLogger(noisy).setLevel(quieter)
 
 
 async def run(settings: Settings) -> int:
@@ -219,31 +237,35 @@ async def run(settings: Settings) -> int:
         return EXIT_CONFIG
     try:
         bot = CadenceBot(settings, database)
-        web_server = build_web_server(settings, bot, database)
+        metrics = Metrics(version=__version__)
+        watch_state(metrics, bot)
+        web_servers = build_web_servers(settings, bot, database, metrics)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         async with bot:
-            if web_server is not None:
+            for server in web_servers:
                 try:
-                    await web_server.start()
+                    await server.start()
                 except OSError as exc:
                     log.error(
-                        "Cannot serve the web side on WEB_HOST=%s WEB_PORT=%s: %s; choose a "
-                        "free port or leave WEB_PORT empty",
-                        settings.web_host,
-                        settings.web_port,
+                        "Cannot listen on %s port %s: %s; choose a free port (WEB_PORT, "
+                        "METRICS_PORT) or leave it empty",
+                        server.host,
+                        server.app_port,
                         exc,
                     )
+                    for started in web_servers:
+                        await started.stop()
                     return EXIT_CONFIG
             runner = asyncio.create_task(bot.start(settings.discord_token.reveal()))
             stopper = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
             if stopper in done:
                 log.info("Stop signal received; shutting down")
-            if web_server is not None:
-                await web_server.stop()
+            for server in web_servers:
+                await server.stop()
             await bot.close()
             stopper.cancel()
             try:
@@ -292,7 +314,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"cadence: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    configure_logging(settings.log_level)
+    configure_logging(
+        settings.log_level, fmt=settings.log_format, secrets=[settings.discord_token.reveal()]
+    )
     log.info("Starting Cadence %s with %s", __version__, describe_settings(settings))
     try:
         return asyncio.run(run(settings))

@@ -15,6 +15,7 @@ from dotenv import dotenv_values
 T = TypeVar("T")
 
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+LOG_FORMATS = ("text", "json")
 _SNOWFLAKE = re.compile(r"^[0-9]{15,21}$")
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _HOST = re.compile(r"^(\[?[0-9A-Fa-f:.]+\]?|[A-Za-z0-9]([A-Za-z0-9.\-]*[A-Za-z0-9])?)$")
@@ -89,6 +90,9 @@ class Settings:
     web_port: int | None = None
     public_url: str | None = None
     api_rate_per_second: int = 5
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
+    log_format: str = "text"
 
     @property
     def default_zone(self) -> ZoneInfo:
@@ -148,7 +152,8 @@ def load_settings(
 
 
 def _web_settings(reader: _Reader) -> dict[str, Any]:
-    """`WEB_HOST`, `WEB_PORT`, `PUBLIC_URL` and `API_RATE_PER_SECOND`.
+    """`WEB_HOST`, `WEB_PORT`, `PUBLIC_URL`, `API_RATE_PER_SECOND`, the metrics server's
+    `METRICS_HOST`/`METRICS_PORT`, and `LOG_FORMAT`.
 
     `PUBLIC_URL` defaults to `http://WEB_HOST:WEB_PORT` when a port is set (with brackets
     around an IPv6 host)."""
@@ -163,6 +168,9 @@ def _web_settings(reader: _Reader) -> dict[str, Any]:
         "web_port": port,
         "public_url": public_url,
         "api_rate_per_second": reader.count("API_RATE_PER_SECOND", 5, minimum=1),
+        "metrics_host": reader.value("METRICS_HOST", "127.0.0.1", _host),
+        "metrics_port": reader.value("METRICS_PORT", None, _port),
+        "log_format": reader.value("LOG_FORMAT", "text", _log_format),
     }
 
 
@@ -224,6 +232,13 @@ def _log_level(name: str, raw: str) -> str:
     if level not in LOG_LEVELS:
         raise SettingsError(name, f"expects one of {', '.join(LOG_LEVELS)}, got {raw!r}")
     return level
+
+
+def _log_format(name: str, raw: str) -> str:
+    fmt = raw.lower()
+    if fmt not in LOG_FORMATS:
+        raise SettingsError(name, f"expects text or json, got {raw!r}")
+    return fmt
 
 
 def _origin(name: str, raw: str) -> str:

@@ -58,6 +58,11 @@ class FairDispatcher(Generic[T]):
         """Items submitted and not yet finished."""
         return self._pending
 
+    @property
+    def running(self) -> int:
+        """Items in their handler right now."""
+        return self._running
+
     def start(self) -> None:
         if self._workers:
             return

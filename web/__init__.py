@@ -5,6 +5,6 @@
 
 from web.health import ReadinessCheck
 from web.problems import Problem
-from web.server import WebServer, build_app
+from web.server import WebServer, build_app, build_metrics_app
 
-__all__ = ["Problem", "ReadinessCheck", "WebServer", "build_app"]
+__all__ = ["Problem", "ReadinessCheck", "WebServer", "build_app", "build_metrics_app"]

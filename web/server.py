@@ -1,32 +1,85 @@
-"""The web server's life: an aiohttp application on the bot's own event loop.
+"""The web server's life: aiohttp applications on the bot's own event loop.
 
-`bot.py` builds a `WebServer` when `WEB_PORT` is set, starts it next to the bot and stops it
-on SIGTERM before the bot closes. The application is assembled by `build_app` from what it
-serves; nothing here reaches for globals."""
+`bot.py` builds a `WebServer` for the web side when `WEB_PORT` is set, and another for
+operators alone when `METRICS_PORT` is set; it starts them next to the bot and stops them on
+SIGTERM before the bot closes. Applications are assembled by `build_app` and
+`build_metrics_app` from what they serve; nothing here reaches for globals."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 
 from aiohttp import web
 
+from telemetry import Metrics
+from telemetry.metrics import CONTENT_TYPE
 from web.health import ReadinessCheck, add_health_routes
-from web.problems import problem_middleware
+from web.problems import Handler, problem_middleware
 
-__all__ = ["MAX_BODY_BYTES", "WebServer", "build_app"]
+__all__ = ["MAX_BODY_BYTES", "WebServer", "build_app", "build_metrics_app"]
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 """Request bodies over 1 MB are refused with 413."""
 
+_METRICS = web.AppKey("metrics", Metrics)
 
-def build_app(*, checks: Mapping[str, ReadinessCheck]) -> web.Application:
-    """The application: health routes now; the API and the dashboard mount onto it."""
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[problem_middleware])
-    add_health_routes(app, checks)
+
+def build_app(*, checks: Mapping[str, ReadinessCheck], metrics: Metrics) -> web.Application:
+    """The web side: health, readiness and metrics now; the API and the dashboard mount here."""
+    app = web.Application(
+        client_max_size=MAX_BODY_BYTES, middlewares=[_timing_middleware, problem_middleware]
+    )
+    _add_operator_routes(app, checks, metrics)
     return app
+
+
+def build_metrics_app(
+    *, checks: Mapping[str, ReadinessCheck], metrics: Metrics
+) -> web.Application:
+    """The operators' own small server (`METRICS_PORT`): health, readiness, metrics only."""
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[problem_middleware])
+    _add_operator_routes(app, checks, metrics)
+    return app
+
+
+def _add_operator_routes(
+    app: web.Application, checks: Mapping[str, ReadinessCheck], metrics: Metrics
+) -> None:
+    app[_METRICS] = metrics
+    add_health_routes(app, checks)
+    app.router.add_get("/metrics", _metrics)
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    body = await request.app[_METRICS].render()
+    response = web.Response(body=body)
+    response.headers["Content-Type"] = CONTENT_TYPE
+    return response
+
+
+@web.middleware
+async def _timing_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """`cadence_api_request_seconds{route, status}`: route is the route's template (e.g.
+    `/api/v1/guilds/{guild_id}/tasks`), never the raw path, so labels stay bounded."""
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        request.app[_METRICS].api_request_seconds.labels(route, str(status)).observe(
+            time.perf_counter() - started
+        )
 
 
 class WebServer:
@@ -38,6 +91,11 @@ class WebServer:
         self._requested_port = port
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
+
+    @property
+    def app_port(self) -> int:
+        """The port asked for (0: any free one)."""
+        return self._requested_port
 
     async def start(self) -> None:
         runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5.0)
@@ -57,4 +115,4 @@ class WebServer:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
-            log.info("Web server stopped")
+            log.info("Web server on port %s stopped", self.port)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 
 import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.conftest import BotProcess
 
@@ -57,4 +59,26 @@ async def test_a_busy_web_port_stops_start_up_with_exit_2(bot: BotProcess) -> No
         assert bot.process is not None
         code = await asyncio.wait_for(bot.process.wait(), 20)
     assert code == 2
-    assert f"Cannot serve the web side on WEB_HOST=127.0.0.1 WEB_PORT={port}" in bot.log()
+    assert f"Cannot listen on 127.0.0.1 port {port}" in bot.log()
+
+
+async def test_json_logs_and_the_operators_metrics_port(bot: BotProcess) -> None:
+    port = free_port()
+    await bot.start(METRICS_PORT=str(port), LOG_FORMAT="json")
+    async with aiohttp.ClientSession() as http:
+        await ready(http, f"http://127.0.0.1:{port}/readyz")
+        async with http.get(f"http://127.0.0.1:{port}/metrics") as resp:
+            assert resp.status == 200
+            text = await resp.text()
+    assert await bot.stop() == 0
+    found = {f.name: f.samples for f in text_string_to_metric_families(text)}
+    tasks = {s.labels["status"]: s.value for s in found["cadence_tasks"]}
+    assert tasks == {"active": 0.0, "paused": 0.0, "completed": 0.0, "failed": 0.0}
+    [latency] = found["cadence_gateway_latency_seconds"]
+    assert 0 <= latency.value < 5
+    lines = [line for line in bot.log().splitlines() if line.strip()]
+    assert len(lines) > 10
+    records = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert {"time", "level", "logger", "message"} <= set(records[0])
+    assert any(r["message"] == "Stopped cleanly" for r in records)
+    assert bot.fd.token not in bot.log()

@@ -82,6 +82,13 @@ def test_web_server_is_off_by_default_and_public_url_follows_host_and_port() -> 
     assert (proxied.web_host, proxied.api_rate_per_second) == ("0.0.0.0", 12)
 
 
+def test_metrics_server_and_log_format() -> None:
+    s = load({})
+    assert (s.metrics_host, s.metrics_port, s.log_format) == ("127.0.0.1", None, "text")
+    s = load({"METRICS_PORT": "9464", "LOG_FORMAT": "JSON"})
+    assert (s.metrics_host, s.metrics_port, s.log_format) == ("127.0.0.1", 9464, "json")
+
+
 def test_settings_are_frozen() -> None:
     s = load({})
     with pytest.raises(AttributeError):
@@ -114,6 +121,9 @@ BAD = [
     ("PUBLIC_URL", "cadence.example.org", "expects the origin users reach"),
     ("PUBLIC_URL", "https://cadence.example.org/dash", "expects the origin users reach"),
     ("API_RATE_PER_SECOND", "0", "expects a whole number of at least 1"),
+    ("METRICS_PORT", "99999", "expects a TCP port from 1 to 65535"),
+    ("METRICS_HOST", "a/b", "expects a host name or IP address"),
+    ("LOG_FORMAT", "xml", "expects text or json"),
 ]
 
 

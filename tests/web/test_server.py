@@ -10,9 +10,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from prometheus_client.parser import text_string_to_metric_families
 
 from storage import Database
-from web import Problem, WebServer, build_app
+from telemetry import Metrics
+from web import Problem, WebServer, build_app, build_metrics_app
 from web.problems import PROBLEM_JSON, FieldError
 
 
@@ -44,7 +46,7 @@ def parts() -> Parts:
 
 @pytest.fixture
 async def server(parts: Parts) -> AsyncIterator[WebServer]:
-    app = build_app(checks=parts.checks())
+    app = build_app(checks=parts.checks(), metrics=Metrics())
 
     async def refuse(request: web.Request) -> web.Response:
         raise Problem(
@@ -150,7 +152,7 @@ async def test_a_body_over_1_mb_is_refused_with_413(server: WebServer) -> None:
 
 
 async def test_stop_lets_a_request_in_flight_finish_then_refuses_connections() -> None:
-    app = build_app(checks={})
+    app = build_app(checks={}, metrics=Metrics())
     started = asyncio.Event()
 
     async def slow(request: web.Request) -> web.Response:
@@ -172,11 +174,11 @@ async def test_stop_lets_a_request_in_flight_finish_then_refuses_connections() -
 
 
 async def test_a_busy_port_fails_start_with_oserror() -> None:
-    first = WebServer(build_app(checks={}), "127.0.0.1", 0)
+    first = WebServer(build_app(checks={}, metrics=Metrics()), "127.0.0.1", 0)
     await first.start()
     try:
         assert first.port is not None
-        second = WebServer(build_app(checks={}), "127.0.0.1", first.port)
+        second = WebServer(build_app(checks={}, metrics=Metrics()), "127.0.0.1", first.port)
         with pytest.raises(OSError):
             await second.start()
     finally:
@@ -190,3 +192,45 @@ async def test_the_database_readiness_check_answers_until_the_database_closes(
     assert await database.ping() is True
     await database.close()
     assert await database.ping() is False
+
+
+async def test_metrics_time_requests_by_route_template_never_by_raw_path(
+    server: WebServer,
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        for path in ("/healthz", "/healthz", "/nowhere/123", "/nowhere/456", "/test/refuse"):
+            async with http.get(url(server, path)):
+                pass
+        async with http.get(url(server, "/metrics")) as resp:
+            assert resp.status == 200
+            assert resp.headers["Content-Type"].startswith("text/plain; version=")
+            text = await resp.text()
+    counts = {
+        (s.labels["route"], s.labels["status"]): s.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "cadence_api_request_seconds"
+        for s in family.samples
+        if s.name.endswith("_count")
+    }
+    assert counts == {
+        ("/healthz", "200"): 2.0,
+        ("unmatched", "404"): 2.0,
+        ("/test/refuse", "422"): 1.0,
+    }
+    assert "cadence_build_info" in text
+
+
+async def test_the_operators_server_serves_health_readiness_and_metrics_only(
+    parts: Parts,
+) -> None:
+    srv = WebServer(build_metrics_app(checks=parts.checks(), metrics=Metrics()), "127.0.0.1", 0)
+    await srv.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            for path, status in (("/healthz", 200), ("/readyz", 200), ("/metrics", 200)):
+                async with http.get(url(srv, path)) as resp:
+                    assert resp.status == status, path
+            async with http.get(url(srv, "/api/v1/openapi.json")) as resp:
+                assert resp.status == 404 and resp.content_type == PROBLEM_JSON
+    finally:
+        await srv.stop()
