@@ -11,7 +11,7 @@ import logging
 import signal
 import sys
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import aiohttp
 import discord
@@ -35,7 +35,7 @@ from storage import (
     StateRepository,
 )
 from telemetry import Metrics, configure_logging
-from web import ReadinessCheck, WebServer, build_app, build_metrics_app
+from web import ReadinessCheck, WebServer, build_app, build_metrics_app, readiness
 
 log = logging.getLogger("cadence")
 
@@ -192,6 +192,7 @@ def build_web_servers(
         "engine": engine,
         "database": database.ping,
     }
+    watch_state(metrics, bot, checks)
     servers = []
     if settings.web_port is not None:
         app = build_app(checks=checks, metrics=metrics)
@@ -202,11 +203,13 @@ def build_web_servers(
     return servers
 
 
-def watch_state(metrics: Metrics, bot: CadenceBot) -> None:
+def watch_state(metrics: Metrics, bot: CadenceBot, checks: Mapping[str, ReadinessCheck]) -> None:
     """Refresh the gauges that read state, just before each scrape."""
     engine = bot.engine
 
     async def refresh() -> None:
+        for part, ok in (await readiness(checks)).items():
+            metrics.ready.labels(part).set(1 if ok else 0)
         metrics.queue_depth.set(engine.dispatcher.pending - engine.dispatcher.running)
         metrics.busy_workers.set(engine.dispatcher.running)
         metrics.index_window.set(len(engine.index))
@@ -238,7 +241,6 @@ async def run(settings: Settings) -> int:
     try:
         bot = CadenceBot(settings, database)
         metrics = Metrics(version=__version__)
-        watch_state(metrics, bot)
         web_servers = build_web_servers(settings, bot, database, metrics)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

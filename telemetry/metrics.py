@@ -129,6 +129,12 @@ class Metrics:
             "Discord gateway heartbeat latency (NaN before the first heartbeat).",
             registry=r,
         )
+        self.ready = Gauge(
+            "cadence_ready",
+            "1 when a part is ready (gateway, engine, database), else 0; as /readyz says.",
+            ["part"],
+            registry=r,
+        )
         self.build = Info("cadence_build", "Versions Cadence runs with.", registry=r)
         self.build.info(
             {
