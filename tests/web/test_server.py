@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from storage import Database
 from telemetry import Metrics
 from web import Problem, WebServer, build_app, build_metrics_app
+from web.http_rules import read_json_body
 from web.problems import PROBLEM_JSON, FieldError
 
 
@@ -62,6 +63,10 @@ async def server(parts: Parts) -> AsyncIterator[WebServer]:
     async def echo(request: web.Request) -> web.Response:
         return web.json_response({"size": len(await request.read())})
 
+    async def parse(request: web.Request) -> web.Response:
+        return web.json_response({"got": await read_json_body(request, allow_empty=True)})
+
+    app.router.add_post("/test/json", parse)
     app.router.add_get("/test/refuse", refuse)
     app.router.add_get("/test/crash", crash)
     app.router.add_post("/test/echo", echo)
@@ -234,3 +239,22 @@ async def test_the_operators_server_serves_health_readiness_and_metrics_only(
                 assert resp.status == 404 and resp.content_type == PROBLEM_JSON
     finally:
         await srv.stop()
+
+
+async def test_bodies_must_be_json(server: WebServer) -> None:
+    cases = [
+        ({"json": {"a": 1}}, 200, None),
+        ({}, 200, None),  # an action route may take an empty body
+        (
+            {"data": "a=1", "headers": {"Content-Type": "application/x-www-form-urlencoded"}},
+            415,
+            "Content-Type: application/json",
+        ),
+        ({"data": "{oops", "headers": {"Content-Type": "application/json"}}, 400, "not valid JSON"),
+    ]
+    async with aiohttp.ClientSession() as http:
+        for kwargs, status, words in cases:
+            async with http.post(url(server, "/test/json"), **kwargs) as resp:
+                assert resp.status == status, kwargs
+                if words:
+                    assert words in (await resp.json(content_type=None))["detail"]
