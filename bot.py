@@ -35,6 +35,7 @@ from storage import (
     StateRepository,
 )
 from telemetry import Metrics, configure_logging
+from telemetry.discord_http import discord_trace
 from web import ReadinessCheck, WebServer, build_app, build_metrics_app, readiness
 
 log = logging.getLogger("cadence")
@@ -60,7 +61,9 @@ class CadenceBot(commands.Bot):
         *,
         extensions: Sequence[str] | None = None,
         guild_ready_timeout: float = 2.0,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics or Metrics(version=__version__)
         intents = discord.Intents.default()
         intents.members = True
         super().__init__(
@@ -69,12 +72,13 @@ class CadenceBot(commands.Bot):
             help_command=None,
             guild_ready_timeout=guild_ready_timeout,
             allowed_mentions=discord.AllowedMentions.none(),
+            http_trace=discord_trace(self.metrics),
         )
         self.settings = settings
         self.database = database
         self.version = __version__
         self.pacer = SlidingWindowPacer()
-        pace_requests(self.http, self.pacer)
+        pace_requests(self.http, self.pacer, on_wait=self.metrics.pacer_wait.observe)
         deliverer = DiscordDeliverer(self)
         self.engine = Engine(
             database,
@@ -239,8 +243,8 @@ async def run(settings: Settings) -> int:
         print(f"cadence: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     try:
-        bot = CadenceBot(settings, database)
         metrics = Metrics(version=__version__)
+        bot = CadenceBot(settings, database, metrics=metrics)
         web_servers = build_web_servers(settings, bot, database, metrics)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

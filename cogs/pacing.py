@@ -65,13 +65,19 @@ def _exempt(path: str) -> bool:
     return path.startswith("/interactions/") or path.startswith("/webhooks/")
 
 
-def pace_requests(http: Any, pacer: SlidingWindowPacer) -> None:
-    """Make discord.py's `HTTPClient` wait on `pacer` before every paced request."""
+def pace_requests(
+    http: Any, pacer: SlidingWindowPacer, *, on_wait: Callable[[float], None] | None = None
+) -> None:
+    """Make discord.py's `HTTPClient` wait on `pacer` before every paced request; `on_wait`
+    hears how long each paced request waited (for `cadence_pacer_wait_seconds`)."""
     request: Callable[..., Awaitable[Any]] = http.request
 
     async def paced(route: Any, **kwargs: Any) -> Any:
         if not _exempt(str(getattr(route, "path", ""))):
+            started = time.perf_counter()
             await pacer.acquire()
+            if on_wait is not None:
+                on_wait(time.perf_counter() - started)
         return await request(route, **kwargs)
 
     http.request = paced

@@ -74,6 +74,13 @@ async def test_json_logs_and_the_operators_metrics_port(bot: BotProcess) -> None
     found = {f.name: f.samples for f in text_string_to_metric_families(text)}
     tasks = {s.labels["status"]: s.value for s in found["cadence_tasks"]}
     assert tasks == {"active": 0.0, "paused": 0.0, "completed": 0.0, "failed": 0.0}
+    sent = {
+        (s.labels["route"], s.labels["status"])
+        for s in found["cadence_discord_requests"]
+        if s.name.endswith("_total")
+    }
+    assert ("messages", "200") in sent  # the "Cadence started" notice
+    assert ("commands", "200") in sent  # the command sync to the dev guild
     [latency] = found["cadence_gateway_latency_seconds"]
     assert 0 <= latency.value < 5
     lines = [line for line in bot.log().splitlines() if line.strip()]

@@ -80,3 +80,14 @@ async def test_interaction_answers_and_follow_ups_are_not_paced() -> None:
         "/webhooks/{application_id}/{interaction_token}",
     ]
     blocked.cancel()
+
+
+async def test_each_paced_request_reports_how_long_it_waited() -> None:
+    http = FakeHTTP()
+    waits: list[float] = []
+    pace_requests(http, SlidingWindowPacer(1, 0.2), on_wait=waits.append)
+    await http.request(Route("/channels/{channel_id}/messages"))
+    await http.request(Route("/channels/{channel_id}/messages"))
+    await http.request(Route("/interactions/{interaction_id}/{interaction_token}/callback"))
+    assert len(waits) == 2  # the interaction answer is not paced, so not reported
+    assert waits[0] < 0.05 and 0.15 <= waits[1] < 1.0
