@@ -14,7 +14,8 @@ applies cronie's rules as ``entry.c`` and ``cron.c`` do:
 * the extensions ``L`` (day of month), ``nL`` and ``n#k`` (weekday) as cronie-style cron
   implementations read them: last day of the month, last weekday n, k-th weekday n.
 
-More examples for a long hunt: ``CADENCE_CRON_EXAMPLES=5000 pytest tests/unit/test_cron_cronie_property.py``.
+More examples for a long hunt:
+``CADENCE_CRON_EXAMPLES=5000 pytest tests/unit/test_cron_cronie_property.py``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, assume, given, settings
@@ -187,7 +188,7 @@ def cronie_fires(line: str, zone: ZoneInfo, start: datetime, end: datetime) -> l
 # --------------------------------------------------------------------------- windows
 
 
-@lru_cache(maxsize=None)
+@cache
 def transitions(zone_name: str) -> tuple[datetime, ...]:
     """The instants (UTC, to the minute) at which ``zone_name`` changes offset in 2026-2029."""
     zone = ZoneInfo(zone_name)
@@ -304,7 +305,9 @@ def ours(line: str, zone: str, start: datetime, end: datetime) -> list[datetime]
 
 @PROPERTY
 @given(crontabs(EXTENSIONS), windows())
-def test_cron_schedule_fires_when_cronie_would(line: str, window: tuple[str, datetime, datetime]) -> None:
+def test_cron_schedule_fires_when_cronie_would(
+    line: str, window: tuple[str, datetime, datetime]
+) -> None:
     zone, start, end = window
     try:
         expected_ours = ours(line, zone, start, end)
