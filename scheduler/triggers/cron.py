@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from scheduler.describe import describe_cron
 from scheduler.parsing import CronFields, parse_cron_fields
+from scheduler.phrases import crontab_for
 from scheduler.timezones import (
     fixed_instant,
     load_zone,
@@ -193,17 +194,19 @@ def _overlap_shift(local: datetime) -> timedelta:
 
 
 def parse_cron(text: str, zone: str, *, end: datetime | None = None) -> CronSchedule:
-    """Parse a 5-field crontab or ``@alias`` read in ``zone``.
+    """Parse a 5-field crontab, an ``@alias`` or a plain-English phrase read in ``zone``.
 
     Parameters:
-        text: e.g. ``0 9 * * 1-5``, ``*/15 * * * *``, ``@daily``; weekday 0 and 7 are Sunday.
+        text: e.g. ``0 9 * * 1-5``, ``*/15 * * * *``, ``@daily``, ``0 17 * * 5L``, or a phrase
+            such as ``every weekday at 9:00`` (stored as its crontab); weekday 0 and 7 are
+            Sunday.
         zone: an IANA name.
         end: no fire after this instant.
 
     Raises:
         ScheduleError: the text, zone or end cannot be used.
     """
-    fields = parse_cron_fields(text)
+    fields = parse_cron_fields(crontab_for(text))
     return cached_cron(
         fields.spec, load_zone(zone).key, None if end is None else utc_whole(end, "end")
     )

@@ -72,7 +72,7 @@ INVALID = [
     ("@reboot", 'Unknown cron shortcut "@reboot"'),
     ("0 9 31 4,6,9,11 *", "never fires"),
     ("0 9 30 2 *", "never fires"),
-    ("a b c d e", 'Bad minute field "a"'),
+    ("a b c d e", 'Could not read "a b c d e" as a schedule'),
     ("0 9 * * mon-", '"mon-" is not a value, range (a-b) or step (*/n)'),
     ("*-5 * * * *", "'*' cannot start a range"),
     ("0 mon * * *", "hour must be a number 0-23"),
