@@ -248,7 +248,7 @@ def _parse_cron_fields(text: str) -> CronFields:
     months = _parse_field(tokens[3], 3)
     weekdays, nth, last_weekdays = _parse_weekday_field(tokens[4])
     fields = CronFields(
-        spec=" ".join(tokens),
+        spec=" ".join(_spelled(tokens)),
         minutes=minutes,
         hours=hours,
         days=days,
@@ -265,6 +265,12 @@ def _parse_cron_fields(text: str) -> CronFields:
     return fields
 
 
+def _spelled(tokens: list[str]) -> list[str]:
+    """Canonical spelling: lower case but for the extensions' ``L`` (``L``, ``5L``, ``friL``);
+    no weekday name has an "l" in it, and a month field cannot hold an extension."""
+    return [*tokens[:2], tokens[2].replace("l", "L"), tokens[3], tokens[4].replace("l", "L")]
+
+
 def _parse_field(token: str, index: int) -> frozenset[int]:
     values: set[int] = set()
     for item in token.split(","):
@@ -279,7 +285,7 @@ def _parse_day_field(token: str) -> tuple[frozenset[int], bool]:
     for item in token.split(","):
         if item == "l":
             last = True
-        elif "l" in item and not _UNSUPPORTED.fullmatch(item):
+        elif ("l" in item or "#" in item) and not _UNSUPPORTED.fullmatch(item):
             raise _field_error(token, 2, _extension_misuse(item, 2))
         else:
             days.update(_parse_item(item, token, 2))
