@@ -64,9 +64,13 @@ _DATES = re.compile(
 
 
 def is_phrase(text: str) -> bool:
-    """Whether ``text`` is meant as a phrase: it starts with a letter (a crontab never does)."""
-    stripped = text.lstrip() if isinstance(text, str) else ""
-    return bool(stripped) and stripped[0].isalpha()
+    """Whether ``text`` is meant as a phrase: its first word has a letter in it (a crontab's
+    minute field never has) and it is not an ``@alias``: "every ...", "2nd tuesday", "8am ..."."""
+    words = text.split(maxsplit=1) if isinstance(text, str) else []
+    return bool(words) and not words[0].startswith("@") and _LETTER.search(words[0]) is not None
+
+
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def crontab_for(text: str) -> str:

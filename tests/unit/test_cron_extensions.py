@@ -57,7 +57,7 @@ INVALID = [
     ("0 9 * * 1#1/2", "L and # cannot take a step"),
     ("0 9 * * 1-5L", "L and # cannot be part of a range"),
     ("0 9 1#1 * *", "nL and n#k go in weekday"),
-    ("5L 9 * * *", "L (last day) belongs in day of month"),
+    ("0 9L * * *", "L (last day) belongs in day of month"),
     ("0 L * * *", "L (last day) belongs in day of month"),
     ("0 9 * 1#1 *", "L (last day) belongs in day of month"),
     ("0 9 LW * *", "W and ? are not supported"),
