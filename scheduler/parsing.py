@@ -205,10 +205,11 @@ class CronFields:
         key = ((monday_first + 1) % 7, length)
         found = self._month_days.get(key)
         if found is None:
-            found = self._month_days[key] = self._days_for(*key)
+            found = self._month_days[key] = self.days_for(*key)
         return found
 
-    def _days_for(self, first_weekday: int, length: int) -> tuple[int, ...]:
+    def days_for(self, first_weekday: int, length: int) -> tuple[int, ...]:
+        """The matching days of a month of ``length`` days starting on ``first_weekday``."""
         return tuple(
             day
             for day in range(1, length + 1)
@@ -407,7 +408,7 @@ def _check_can_fire(fields: CronFields) -> None:
     for month in fields.months:
         lengths = (28, 29) if month == 2 else (_DAYS_IN_MONTH[month - 1],)
         for length in lengths:
-            if any(fields._days_for(first, length) for first in range(7)):
+            if any(fields.days_for(first, length) for first in range(7)):
                 return
     raise ScheduleError(
         f'"{fields.spec}" never fires: no chosen month has a day that matches both day fields.',
