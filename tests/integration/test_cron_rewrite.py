@@ -154,3 +154,17 @@ async def test_an_empty_database_sets_the_flag_and_says_nothing(harness: Harness
 )
 def test_old_rule_spec(spec: str, kept: str | None) -> None:
     assert old_rule_spec(spec) == kept
+
+
+async def test_cron_specs_containing_finds_only_cron_specs_with_a_fragment(
+    harness: Harness,
+) -> None:
+    first = await harness.add("stepped", "cron", "0 9 1 * */2")
+    await harness.add("plain", "cron", "0 9 * * 1")
+    listed = await harness.add("listed", "cron", "0 9 *,15 * 5")
+    await harness.add("interval", "interval", "90m")
+    assert harness.engine is not None
+    found = await harness.engine.tasks.cron_specs_containing("*/", "*,")
+    assert found == [(first.id, "0 9 1 * */2"), (listed.id, "0 9 *,15 * 5")]
+    assert await harness.engine.tasks.cron_specs_containing("%") == []  # no LIKE wildcards
+    assert await harness.engine.tasks.cron_specs_containing() == []
