@@ -262,7 +262,9 @@ def _field(
     # A field starting with "*" may still be a list ("*/10,5"): cronie only looks at the first
     # character.
     starred_list = st.tuples(star, items).map(lambda t: f"{t[0]},{t[1]}")
-    return st.one_of(star, star, items, starred_list)
+    # ... and a "*" later in the list does not make the field star ("5,*/30").
+    star_later = st.tuples(items, star).map(lambda t: f"{t[0]},{t[1]}")
+    return st.one_of(star, star, items, starred_list, star_later)
 
 
 WEEKDAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
