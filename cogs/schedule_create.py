@@ -22,6 +22,7 @@ from cogs.schedule_base import (
 )
 from cogs.views import MessageModal
 from scheduler.errors import ScheduleError
+from scheduler.phrases import is_phrase
 from scheduler.triggers import date_spec, parse_cron, parse_interval, parse_when
 from storage import CatchUp, NewTask, TaskKind
 
@@ -42,6 +43,7 @@ class Prepared:
     start_at: datetime | None = None
     end_at: datetime | None = None
     max_runs: int | None = None
+    phrase: str | None = None  # the plain-English cron phrase, echoed once in the reply
 
 
 class CreateCommands(ScheduleBase):
@@ -52,7 +54,7 @@ class CreateCommands(ScheduleBase):
     )
     @app_commands.describe(
         name="A name for the task, unique in this server",
-        cron="Five fields: minute hour day month weekday (0 or 7 = Sunday), e.g. 0 8 * * 1-5",
+        cron="Crontab (0 8 * * 1-5; 0 or 7 = Sunday) or a phrase such as: every weekday at 9:00",
         channel="Where to post",
         message="What to post; leave out to write it in a form (line breaks, embed)",
         timezone="IANA zone such as Europe/Berlin; default: the server's zone",
@@ -88,6 +90,7 @@ class CreateCommands(ScheduleBase):
             catch_up=CatchUp(checked_choice(catch_up or "once", CATCH_UPS, "catch_up")),
             end_at=end_at,
             max_runs=max_runs,
+            phrase=" ".join(cron.split())[:200] if is_phrase(cron) else None,
         )
         await self._prepare_then_create(interaction, prepared, message, title, color)
 
@@ -246,4 +249,8 @@ class CreateCommands(ScheduleBase):
             catch_up=prepared.catch_up,
         )
         task = await self.bot.control.create(new, actor_id=interaction.user.id)
-        await reply(interaction, embed=await self.task_reply(task, "Scheduled"))
+        embed = await self.task_reply(task, "Scheduled")
+        if prepared.phrase is not None:
+            understood = f"{discord.utils.escape_markdown(prepared.phrase)} → `{task.spec}`"
+            embed.insert_field_at(0, name="Understood as", value=understood, inline=False)
+        await reply(interaction, embed=embed)

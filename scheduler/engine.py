@@ -21,6 +21,7 @@ from typing import Any
 from config import Settings
 from scheduler.alerts import AlertFolder
 from scheduler.clock import Clock, SystemClock
+from scheduler.cron_rewrite import rewrite_star_step_crons
 from scheduler.dispatch import FairDispatcher
 from scheduler.finishing import FinishRules, RunFinisher
 from scheduler.incidents import DeliveryIncidents
@@ -40,6 +41,7 @@ from storage import (
     RunRepository,
     RunStatus,
     RunTrigger,
+    StateRepository,
     Task,
     TaskRepository,
     TaskSource,
@@ -174,6 +176,9 @@ class Engine:
         """
         now = self.clock.now()
         self.started_at = now
+        await rewrite_star_step_crons(
+            self.tasks, self.audit, StateRepository(self.database), self.notify, now
+        )
         await pause_unregistered_code_tasks(self, now)
         recovered = await recover_running(self, now)
         self.dispatcher.start()

@@ -180,6 +180,16 @@ class TaskRepository:
         )
         return [task_from_row(row) for row in await self._db.fetch_all(query, params)]
 
+    async def cron_specs_containing(self, *fragments: str) -> list[tuple[int, str]]:
+        """(id, spec) of every cron task whose spec contains one of ``fragments``, by id
+        (a one-time scan at start-up; no Task objects are built)."""
+        if not fragments:
+            return []
+        matches = " OR ".join("spec LIKE ? ESCAPE '\\'" for _ in fragments)
+        query = f"""SELECT id, spec FROM tasks WHERE kind = 'cron' AND ({matches}) ORDER BY id"""
+        patterns = tuple(f"%{_like_escaped(fragment)}%" for fragment in fragments)
+        return [(row[0], row[1]) for row in await self._db.fetch_all(query, patterns)]
+
     async def list_code_tasks(self) -> list[Task]:
         """Every code task, ordered by job_id."""
         # job_id IS NOT NULL is the same set (a CHECK ties it to source = 'code') and lets
@@ -497,3 +507,7 @@ def _duplicate(
     if "tasks.job_id" in str(error):
         return DuplicateTaskError("job_id", job_id or "")
     return DuplicateTaskError("name", name)
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

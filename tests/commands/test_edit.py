@@ -160,7 +160,7 @@ EDIT_REFUSALS = [
         {"channel": "noembed", "title": "T"}, ["missing Embed Links"], None, id="noembed-title"
     ),
     pytest.param(
-        {"edit_message": True, "cron": "nope"}, ["Cron needs 5 fields"], None, id="modal-bad-cron"
+        {"edit_message": True, "cron": "0 9 *"}, ["Cron needs 5 fields"], None, id="modal-bad-cron"
     ),
     pytest.param(
         {"catch_up": "sometimes"}, ["catch_up must be one of"], None, id="crafted-catch-up"

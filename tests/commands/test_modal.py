@@ -104,7 +104,7 @@ async def test_modal_embed_fields_with_title_and_colour_options(app: App) -> Non
 
 
 BAD_BEFORE_MODAL = [
-    pytest.param("cron", {"cron": "every day"}, ["Cron needs 5 fields"], id="bad-cron"),
+    pytest.param("cron", {"cron": "0 9 *"}, ["Cron needs 5 fields"], id="bad-cron"),
     pytest.param("cron", {"timezone": "Nowhere/City"}, ["Unknown timezone"], id="unknown-zone"),
     pytest.param("once", {"when": "2001-01-01 10:00"}, ["in the past"], id="past-date"),
     pytest.param("every", {"interval": "10s"}, ["at least 60 seconds"], id="short-interval"),
