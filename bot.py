@@ -24,6 +24,7 @@ from cogs.delivery import DiscordDeliverer
 from cogs.pacing import SlidingWindowPacer, pace_requests
 from config import Settings, SettingsError, describe_settings, load_settings
 from scheduler.api import SchedulerAPI
+from scheduler.clock import Clock, SystemClock
 from scheduler.control import GuildLifecycle, TaskControl
 from scheduler.engine import Engine, EngineConfig
 from scheduler.guild_config import GuildConfig
@@ -79,19 +80,21 @@ class CadenceBot(commands.Bot):
         deliverer = DiscordDeliverer(self)
         stores = Repositories.over(database)
         zones = TaskZones(stores.guilds, default_timezone=settings.default_timezone)
+        clock = SystemClock()
         self.engine = Engine(
             database,
             deliverer=deliverer,
             alerter=DiscordAlerter(self, settings, stores.guilds),
             config=EngineConfig.from_settings(settings),
+            clock=clock,
             repositories=stores,
             zones=zones,
         )
         deliverer.notify = self.engine.notify
-        self.services = build_services(settings, database, stores, zones, self.engine)
+        self.services = build_services(settings, database, stores, zones, clock, self.engine)
         self.control = self.services.control
         self.scheduler = SchedulerAPI(
-            self.engine, self.control, tasks=stores.tasks, zones=zones, clock=self.engine.clock
+            self.engine, self.control, tasks=stores.tasks, zones=zones, clock=clock
         )
         if extensions is None:
             extensions = [*cogs.EXTENSIONS, *settings.extra_extensions]
@@ -180,10 +183,14 @@ class CadenceBot(commands.Bot):
 
 
 def build_services(
-    settings: Settings, database: Database, stores: Repositories, zones: TaskZones, engine: Engine
+    settings: Settings,
+    database: Database,
+    stores: Repositories,
+    zones: TaskZones,
+    clock: Clock,
+    engine: Engine,
 ) -> Services:
     """The repositories, rulebook and services the cogs are given (never the engine)."""
-    clock = engine.clock
     control = TaskControl(
         tasks=stores.tasks,
         runs=stores.runs,
