@@ -53,7 +53,8 @@ from storage.payloads import encode_destination, encode_payload
 FORMAT = "cadence-tasks"
 VERSION = 1
 MAX_FILE_BYTES = 1_000_000
-NO_MENTIONS = Mentions(users=True)
+IMPORTED_MENTIONS = Mentions(users=True)
+"""An imported task's approved mentions until the importer's rights are checked: members only."""
 _EMBED_LIMITS = {
     "title": TITLE_MAX,
     "description": DESCRIPTION_MAX,
@@ -293,7 +294,7 @@ def _payload(value: Any) -> Payload:
     return Payload(
         variants=tuple(_variant(variant) for variant in variants),
         rotation=Rotation(rotation),
-        mentions=NO_MENTIONS,
+        mentions=IMPORTED_MENTIONS,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from functools import lru_cache
 from typing import Any
 
 from storage._codec import dump_json, load_json
@@ -23,6 +24,8 @@ from storage.models import (
     TaskStatus,
 )
 from storage.payloads import (
+    Destination,
+    Payload,
     decode_destinations,
     decode_payload,
     encode_destinations,
@@ -96,6 +99,18 @@ def task_update_columns(changes: dict[str, Any]) -> dict[str, Any]:
     return stored
 
 
+@lru_cache(maxsize=4096)
+def _payload_of(text: str | None) -> Payload:
+    # The records are immutable, so rows with the same JSON (many tasks post to the same
+    # channel) share one decoded value, and reading a burst of tasks costs no more than before.
+    return decode_payload(load_json(text, {}))
+
+
+@lru_cache(maxsize=4096)
+def _destinations_of(text: str | None) -> tuple[Destination, ...]:
+    return decode_destinations(load_json(text, []))
+
+
 def task_from_row(row: sqlite3.Row) -> Task:
     """Build a Task from a ``SELECT *`` row of ``tasks``."""
     return Task(
@@ -110,8 +125,8 @@ def task_from_row(row: sqlite3.Row) -> Task:
         start_at=from_ms_or_none(row["start_at"]),
         end_at=from_ms_or_none(row["end_at"]),
         max_runs=row["max_runs"],
-        payload=decode_payload(load_json(row["payload"], {})),
-        destinations=decode_destinations(load_json(row["destinations"], [])),
+        payload=_payload_of(row["payload"]),
+        destinations=_destinations_of(row["destinations"]),
         rotation_index=row["rotation_index"],
         status=TaskStatus(row["status"]),
         paused_reason=row["paused_reason"],

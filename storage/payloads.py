@@ -22,7 +22,7 @@ snowflake as a string, a destination without ``type``); keys Cadence never wrote
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -170,30 +170,38 @@ Destination = ChannelDestination | ThreadDestination | WebhookDestination
 # --------------------------------------------------------------------------- decoding
 
 
+_ROTATIONS = {str(mode): mode for mode in Rotation}
+# The approvals almost every task has, shared instead of built for each row.
+_COMMON_MENTIONS = {
+    (everyone, users): Mentions(everyone=everyone, users=users)
+    for everyone in (False, True)
+    for users in (False, True)
+}
+
+
 def decode_payload(value: Any) -> Payload:
     """A Payload from the decoded JSON of ``tasks.payload``."""
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         return Payload()
     found = value.get("variants")
-    variants = tuple(_variant(v) for v in found if isinstance(v, Mapping)) if found else ()
-    rotation = value.get("rotation")
+    variants = tuple([_variant(v) for v in found if isinstance(v, dict)]) if found else ()
     mentions = value.get("mentions")
     return Payload(
-        variants=variants,
-        rotation=Rotation(rotation) if rotation in ("sequential", "random") else None,
-        mentions=_mentions(mentions) if isinstance(mentions, Mapping) else None,
+        variants,
+        _ROTATIONS.get(value.get("rotation")),  # type: ignore[arg-type]
+        _mentions(mentions) if isinstance(mentions, dict) else None,
     )
 
 
-def _variant(value: Mapping[str, Any]) -> Variant:
+def _variant(value: dict[str, Any]) -> Variant:
     embed = value.get("embed")
     return Variant(
-        content=str(value.get("content") or ""),
-        embed=_embed(embed) if isinstance(embed, Mapping) and embed else None,
+        str(value.get("content") or ""),
+        _embed(embed) if embed and isinstance(embed, dict) else None,
     )
 
 
-def _embed(value: Mapping[str, Any]) -> Embed:
+def _embed(value: dict[str, Any]) -> Embed:
     colour = value.get("color")
     return Embed(
         title=str(value.get("title") or ""),
@@ -208,30 +216,33 @@ def _embed(value: Mapping[str, Any]) -> Embed:
                 inline=bool(item.get("inline", False)),
             )
             for item in value.get("fields") or ()
-            if isinstance(item, Mapping)
+            if isinstance(item, dict)
         ),
     )
 
 
-def _mentions(value: Mapping[str, Any]) -> Mentions:
-    return Mentions(
-        everyone=bool(value.get("everyone", False)),
-        roles=tuple(int(r) for r in value.get("roles", ())),
-        users=bool(value.get("users", False)),
-    )
+def _mentions(value: dict[str, Any]) -> Mentions:
+    everyone = bool(value.get("everyone", False))
+    users = bool(value.get("users", False))
+    roles = value.get("roles")
+    if not roles:
+        return _COMMON_MENTIONS[everyone, users]
+    return Mentions(everyone, tuple(map(int, roles)), users)
 
 
 def decode_destinations(value: Any) -> tuple[Destination, ...]:
     """The destinations from the decoded JSON of ``tasks.destinations``."""
     if not isinstance(value, list):
         return ()
-    return tuple(_destination(item) for item in value if isinstance(item, Mapping))
+    return tuple([_destination(item) for item in value if isinstance(item, dict)])
 
 
-def _destination(value: Mapping[str, Any]) -> Destination:
+def _destination(value: dict[str, Any]) -> Destination:
     kind = value.get("type") or "channel"
     channel_id = _snowflake(value.get("channel_id"))
     thread_id = _snowflake(value.get("thread_id")) or None
+    if kind == "channel" and thread_id is None:
+        return ChannelDestination(channel_id, bool(value.get("publish")))
     if kind == "webhook":
         return WebhookDestination(
             channel_id=channel_id,
@@ -243,10 +254,12 @@ def _destination(value: Mapping[str, Any]) -> Destination:
         )
     if kind == "thread" or thread_id is not None:
         return ThreadDestination(channel_id=channel_id, thread_id=thread_id or channel_id)
-    return ChannelDestination(channel_id=channel_id, publish=bool(value.get("publish", False)))
+    return ChannelDestination(channel_id, bool(value.get("publish")))
 
 
 def _snowflake(value: Any) -> int:
+    if type(value) is int:
+        return value
     try:
         return int(value) if value is not None else 0
     except (TypeError, ValueError):
