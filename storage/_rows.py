@@ -25,7 +25,6 @@ from storage.models import (
 )
 from storage.payloads import (
     Destination,
-    Payload,
     decode_destinations,
     decode_payload,
     encode_destinations,
@@ -100,14 +99,9 @@ def task_update_columns(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=4096)
-def _payload_of(text: str | None) -> Payload:
-    # The records are immutable, so rows with the same JSON (many tasks post to the same
-    # channel) share one decoded value, and reading a burst of tasks costs no more than before.
-    return decode_payload(load_json(text, {}))
-
-
-@lru_cache(maxsize=4096)
 def _destinations_of(text: str | None) -> tuple[Destination, ...]:
+    # The records are immutable, so rows with the same destinations (many tasks post to the
+    # same channel) share one decoded value. Payloads are mostly unique, and can be large.
     return decode_destinations(load_json(text, []))
 
 
@@ -125,7 +119,7 @@ def task_from_row(row: sqlite3.Row) -> Task:
         start_at=from_ms_or_none(row["start_at"]),
         end_at=from_ms_or_none(row["end_at"]),
         max_runs=row["max_runs"],
-        payload=_payload_of(row["payload"]),
+        payload=decode_payload(load_json(row["payload"], {})),
         destinations=_destinations_of(row["destinations"]),
         rotation_index=row["rotation_index"],
         status=TaskStatus(row["status"]),
