@@ -24,15 +24,19 @@ from cogs.delivery import DiscordDeliverer
 from cogs.pacing import SlidingWindowPacer, pace_requests
 from config import Settings, SettingsError, describe_settings, load_settings
 from scheduler.api import SchedulerAPI
-from scheduler.control import TaskControl
+from scheduler.clock import Clock, SystemClock
+from scheduler.control import GuildLifecycle, TaskControl
 from scheduler.engine import Engine, EngineConfig
+from scheduler.guild_config import GuildConfig
 from scheduler.protocols import Notice
+from scheduler.rules import TaskRules
+from scheduler.services import Services
+from scheduler.zones import TaskZones
 from storage import (
     Database,
-    GuildSettingsRepository,
     NoticeLevel,
+    Repositories,
     SchemaTooNewError,
-    StateRepository,
 )
 
 log = logging.getLogger("cadence")
@@ -74,15 +78,24 @@ class CadenceBot(commands.Bot):
         self.pacer = SlidingWindowPacer()
         pace_requests(self.http, self.pacer)
         deliverer = DiscordDeliverer(self)
+        stores = Repositories.over(database)
+        zones = TaskZones(stores.guilds, default_timezone=settings.default_timezone)
+        clock = SystemClock()
         self.engine = Engine(
             database,
             deliverer=deliverer,
-            alerter=DiscordAlerter(self, settings, GuildSettingsRepository(database)),
+            alerter=DiscordAlerter(self, settings, stores.guilds),
             config=EngineConfig.from_settings(settings),
+            clock=clock,
+            repositories=stores,
+            zones=zones,
         )
         deliverer.notify = self.engine.notify
-        self.control = TaskControl(self.engine, max_tasks_per_guild=settings.max_tasks_per_guild)
-        self.scheduler = SchedulerAPI(self.engine, self.control)
+        self.services = build_services(settings, database, stores, zones, clock, self.engine)
+        self.control = self.services.control
+        self.scheduler = SchedulerAPI(
+            self.engine, self.control, tasks=stores.tasks, zones=zones, clock=clock
+        )
         if extensions is None:
             extensions = [*cogs.EXTENSIONS, *settings.extra_extensions]
         self._extension_names = list(extensions)
@@ -109,7 +122,7 @@ class CadenceBot(commands.Bot):
             synced = await self.tree.sync(guild=guild)
             log.info("Synced %d command(s) to guild %s", len(synced), guild.id)
             return
-        state = StateRepository(self.database)
+        state = self.services.repositories.state
         digest = self.command_tree_hash()
         if await state.get(TREE_HASH_KEY) == digest:
             log.info("Command tree unchanged since the last global sync; not syncing")
@@ -126,8 +139,9 @@ class CadenceBot(commands.Bot):
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     async def _announce_start(self, report: dict[str, int]) -> None:
-        counts = await self.engine.tasks.counts_by_status()
-        upcoming = await self.engine.tasks.next_due_after(self.engine.clock.now(), 1)
+        tasks = self.services.repositories.tasks
+        counts = await tasks.counts_by_status()
+        upcoming = await tasks.next_due_after(self.services.clock.now(), 1)
         next_run = (
             f"<t:{int(upcoming[0].next_run_at.timestamp())}:F>"
             if upcoming and upcoming[0].next_run_at
@@ -166,6 +180,64 @@ class CadenceBot(commands.Bot):
                 log.warning("Could not send the stopping notice")
             await self.engine.stop(grace=SHUTDOWN_GRACE_SECONDS)
         await super().close()
+
+
+def build_services(
+    settings: Settings,
+    database: Database,
+    stores: Repositories,
+    zones: TaskZones,
+    clock: Clock,
+    engine: Engine,
+) -> Services:
+    """The repositories, rulebook and services the cogs are given (never the engine)."""
+    control = TaskControl(
+        tasks=stores.tasks,
+        runs=stores.runs,
+        audit=stores.audit,
+        zones=zones,
+        clock=clock,
+        scheduling=engine,
+        transaction=database.transaction,
+        max_tasks_per_guild=settings.max_tasks_per_guild,
+    )
+    rules = TaskRules(
+        stores.tasks,
+        stores.guilds,
+        default_timezone=settings.default_timezone,
+        max_tasks_per_guild=settings.max_tasks_per_guild,
+        min_interval_seconds=settings.min_interval_seconds,
+    )
+    guild_config = GuildConfig(
+        guilds=stores.guilds,
+        tasks=stores.tasks,
+        audit=stores.audit,
+        state=stores.state,
+        zones=zones,
+        clock=clock,
+        scheduling=engine,
+        transaction=database.transaction,
+    )
+    lifecycle = GuildLifecycle(
+        tasks=stores.tasks,
+        guilds=stores.guilds,
+        audit=stores.audit,
+        clock=clock,
+        scheduling=engine,
+        retention_days=settings.guild_data_retention_days,
+    )
+    return Services(
+        repositories=stores,
+        control=control,
+        rules=rules,
+        zones=zones,
+        guild_config=guild_config,
+        lifecycle=lifecycle,
+        clock=clock,
+        notify=engine.notify,
+        started_at=lambda: engine.started_at,
+        database_size=database.size_bytes,
+    )
 
 
 def point_at_api(base: str) -> None:

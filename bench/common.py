@@ -25,7 +25,7 @@ from bench.restore import machine
 from bench.seed import SeedStats, cron_expressions, seed_database
 from scheduler.protocols import Delivery
 from scheduler.triggers import date_spec, schedule_from_spec
-from storage import NewTask, TaskKind
+from storage import ChannelDestination, NewTask, Payload, TaskKind, Variant
 
 __all__ = [
     "EXIT_LOST",
@@ -231,8 +231,8 @@ def date_tasks(
                 guild_id=guild_ids[index % len(guild_ids)],
                 created_by=BENCH_USER,
                 timezone="UTC",
-                payload={"variants": [{"content": f"{prefix} {index}"}]},
-                destinations=[{"type": "channel", "channel_id": channel_of(index)}],
+                payload=Payload(variants=(Variant(content=f"{prefix} {index}"),)),
+                destinations=(ChannelDestination(channel_id=channel_of(index)),),
                 next_run_at=instant,
             )
         )
@@ -257,8 +257,8 @@ def cron_tasks(count: int, guild_id: int, channel_id: int, *, prefix: str) -> li
                 guild_id=guild_id,
                 created_by=BENCH_USER,
                 timezone="UTC",
-                payload={"variants": [{"content": f"{prefix} {index} says hello"}]},
-                destinations=[{"type": "channel", "channel_id": channel_id}],
+                payload=Payload(variants=(Variant(content=f"{prefix} {index} says hello"),)),
+                destinations=(ChannelDestination(channel_id=channel_id),),
                 next_run_at=schedule.next_fire(None, quiet),
             )
         )

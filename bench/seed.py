@@ -16,7 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.triggers import Schedule, date_spec, parse_cron, schedule_from_spec
-from storage import CatchUp, Database, NewTask, TaskKind, TaskRepository, TaskStatus
+from storage import (
+    CatchUp,
+    ChannelDestination,
+    Database,
+    NewTask,
+    Payload,
+    TaskKind,
+    TaskRepository,
+    TaskStatus,
+    Variant,
+)
 
 __all__ = ["SeedStats", "cron_expressions", "seed_database"]
 
@@ -165,11 +175,8 @@ class _Mix:
                 guild_id=guild,
                 created_by=rng.choice(self.users),
                 timezone=zone,
-                payload={"variants": [{"content": rng.choice(CONTENTS)}]},
-                destinations=[
-                    {"type": "channel", "channel_id": rng.choice(self.channels[guild]),
-                     "publish": False}
-                ],
+                payload=Payload(variants=(Variant(content=rng.choice(CONTENTS)),)),
+                destinations=(ChannelDestination(channel_id=rng.choice(self.channels[guild])),),
                 catch_up=rng.choices(_CATCH_UPS, cum_weights=(80, 95, 100))[0],
                 status=TaskStatus.PAUSED if paused else TaskStatus.ACTIVE,
                 paused_reason="paused by an admin" if paused else None,

@@ -25,25 +25,20 @@ from scheduler.cron_rewrite import rewrite_star_step_crons
 from scheduler.dispatch import FairDispatcher
 from scheduler.finishing import FinishRules, RunFinisher
 from scheduler.incidents import DeliveryIncidents
-from scheduler.payload import is_webhook
-from scheduler.planning import Plan, plan, schedule_for_task
+from scheduler.planning import Plan, plan
 from scheduler.protocols import Alerter, Deliverer, Notice
 from scheduler.recovery import CatchUpNotes, pause_unregistered_code_tasks, recover_running
 from scheduler.runner import CodeJob, RetryPolicy, Runner
-from scheduler.triggers import Schedule
 from scheduler.waking import Waker
+from scheduler.zones import TaskZones
 from storage import (
-    AuditRepository,
     Database,
-    GuildSettingsRepository,
-    NoticeRepository,
+    Repositories,
     Run,
-    RunRepository,
     RunStatus,
     RunTrigger,
     StateRepository,
     Task,
-    TaskRepository,
     TaskSource,
     TaskStatus,
 )
@@ -116,15 +111,19 @@ class Engine:
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
         use_apscheduler: bool = True,
+        repositories: Repositories | None = None,
+        zones: TaskZones | None = None,
     ) -> None:
         self.config = config or EngineConfig()
         self.clock: Clock = clock or SystemClock()
         self.database = database
-        self.tasks = TaskRepository(database)
-        self.runs = RunRepository(database)
-        self.audit = AuditRepository(database)
-        self.guilds = GuildSettingsRepository(database)
-        self.notices = NoticeRepository(database)
+        stores = repositories or Repositories.over(database)
+        self.tasks = stores.tasks
+        self.runs = stores.runs
+        self.audit = stores.audit
+        self.guilds = stores.guilds
+        self.notices = stores.notices
+        self.zones = zones or TaskZones(self.guilds, default_timezone=self.config.default_timezone)
         self.code_jobs: dict[str, CodeJob] = {}
         self.alerter = alerter
         self.alerts = AlertFolder(self._send_notice, window=self.config.alert_window_seconds)
@@ -152,7 +151,6 @@ class Engine:
             concurrency=self.config.concurrency,
             reserved_for_idle=self.config.idle_guild_workers,
         )
-        self._guild_zones: dict[int, str] = {}
         self._tick_lock = asyncio.Lock()
         self._use_apscheduler = use_apscheduler
         self.waker = Waker(
@@ -220,26 +218,6 @@ class Engine:
     def unregister(self, job_id: str) -> None:
         self.code_jobs.pop(job_id, None)
 
-    # ----------------------------------------------------------------- schedules and zones
-
-    async def zone_for(self, task: Task) -> str:
-        if task.timezone:
-            return task.timezone
-        if task.guild_id is None:
-            return self.config.default_timezone
-        zone = self._guild_zones.get(task.guild_id)
-        if zone is None:
-            settings = await self.guilds.get(task.guild_id)
-            zone = settings.timezone or self.config.default_timezone
-            self._guild_zones[task.guild_id] = zone
-        return zone
-
-    def forget_guild_zone(self, guild_id: int) -> None:
-        self._guild_zones.pop(guild_id, None)
-
-    async def schedule_of(self, task: Task) -> Schedule:
-        return schedule_for_task(task, await self.zone_for(task))
-
     # ----------------------------------------------------------------- the index
 
     def track(self, task: Task) -> None:
@@ -283,7 +261,9 @@ class Engine:
                 task = tasks.pop(task_id, None)  # popped: a task is started once a chunk
                 if task is None or not _still_due(task, due_ms):
                     continue
-                if task.source == TaskSource.CODE or any(map(is_webhook, task.destinations)):
+                if task.source == TaskSource.CODE or any(
+                    d.kind == "webhook" for d in task.destinations
+                ):
                     order.append(_Due(due_ms, task_id))
                     guilds[task_id] = task.guild_id
                     continue
@@ -302,7 +282,7 @@ class Engine:
     async def _plan(self, task: Task, now: datetime) -> Plan:
         return plan(
             task,
-            await self.schedule_of(task),
+            await self.zones.schedule_of(task),
             now,
             startup=self.catch_up_notes.collecting,
             catch_up_max=self.config.catch_up_max,

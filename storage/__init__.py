@@ -21,6 +21,7 @@ from storage.errors import (
 from storage.guilds import SETTING_DEFAULTS, GuildSettingsRepository
 from storage.migrate import latest_version
 from storage.models import (
+    UNSET,
     AuditEntry,
     CatchUp,
     GuildSettings,
@@ -36,8 +37,23 @@ from storage.models import (
     TaskKind,
     TaskSource,
     TaskStatus,
+    TaskUpdate,
 )
 from storage.notices import NoticeRepository
+from storage.payloads import (
+    NO_MENTIONS,
+    ChannelDestination,
+    Destination,
+    Embed,
+    EmbedField,
+    Mentions,
+    Payload,
+    Rotation,
+    ThreadDestination,
+    Variant,
+    WebhookDestination,
+)
+from storage.repositories import Repositories
 from storage.runs import RunRepository
 from storage.state import StateRepository
 from storage.tasks import GUILD_LEFT_REASON, UPDATABLE_FIELDS, ScheduleIndex, TaskRepository
@@ -45,20 +61,30 @@ from storage.timeconv import from_ms, to_ms
 
 __all__ = [
     "GUILD_LEFT_REASON",
+    "NO_MENTIONS",
     "SETTING_DEFAULTS",
+    "UNSET",
     "UPDATABLE_FIELDS",
     "AuditEntry",
     "AuditRepository",
     "CatchUp",
+    "ChannelDestination",
     "Database",
+    "Destination",
     "DuplicateTaskError",
+    "Embed",
+    "EmbedField",
     "GuildSettings",
     "GuildSettingsRepository",
     "MentionPolicy",
+    "Mentions",
     "NewTask",
     "Notice",
     "NoticeLevel",
     "NoticeRepository",
+    "Payload",
+    "Repositories",
+    "Rotation",
     "Run",
     "RunExistsError",
     "RunNotFoundError",
@@ -75,6 +101,10 @@ __all__ = [
     "TaskRepository",
     "TaskSource",
     "TaskStatus",
+    "TaskUpdate",
+    "ThreadDestination",
+    "Variant",
+    "WebhookDestination",
     "from_ms",
     "latest_version",
     "to_ms",

@@ -19,7 +19,17 @@ from bot import CadenceBot
 from config import load_settings
 from fakediscord import ChannelType, FakeDiscord, Permission, World
 from fakediscord.interactions import Callback, Interaction
-from storage import AuditEntry, Database, NewTask, Run, Task, TaskKind
+from storage import (
+    AuditEntry,
+    ChannelDestination,
+    Database,
+    NewTask,
+    Payload,
+    Run,
+    Task,
+    TaskKind,
+    Variant,
+)
 
 
 @dataclass
@@ -168,8 +178,8 @@ class App:
                 created_at=self.bot.engine.clock.now(),
                 guild_id=guild.id,
                 created_by=self.scene.admin.id,
-                payload={"variants": [{"content": f"{name} says hello"}]},
-                destinations=[{"type": "channel", "channel_id": channel.id}],
+                payload=Payload(variants=(Variant(content=f"{name} says hello"),)),
+                destinations=(ChannelDestination(channel_id=channel.id),),
             )
             created.append(await self.bot.control.create(new, actor_id=self.scene.admin.id))
         return created

@@ -42,7 +42,8 @@ from fakediscord.rest import RecordedRequest
 from fakediscord.world import Guild
 from scheduler.payload import make_nonce
 from scheduler.triggers.date import date_spec
-from storage import CatchUp, Database, NewTask, TaskKind, TaskRepository
+from storage import CatchUp, Database, NewTask, Payload, TaskKind, TaskRepository, Variant
+from storage.payloads import decode_destinations
 from storage.timeconv import to_ms
 
 __all__ = [
@@ -211,8 +212,8 @@ async def seed_burst(
                 guild_id=guild_id,
                 timezone="UTC",
                 catch_up=catch_up,
-                payload={"variants": [{"content": content}]},
-                destinations=[destination],
+                payload=Payload(variants=(Variant(content=content),)),
+                destinations=decode_destinations([destination]),
                 next_run_at=at,
             )
         )

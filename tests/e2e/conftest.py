@@ -18,10 +18,10 @@ import pytest
 from fakediscord import ChannelType, FakeDiscord, Permission, World
 from fakediscord.messages import StoredMessage
 from scheduler.clock import FakeClock
-from scheduler.control import TaskControl
 from scheduler.engine import Engine
-from storage import CatchUp, Database, NewTask, Task, TaskKind
+from storage import CatchUp, ChannelDestination, Database, NewTask, Payload, Task, TaskKind, Variant
 from tests.fakes import RecordingAlerter, RecordingDeliverer
+from tests.integration.engine_harness import task_control
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKETIME_LIBS = sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))
@@ -177,7 +177,7 @@ async def seed_task(
             clock=FakeClock(now or datetime.now(UTC)),
             use_apscheduler=False,
         )
-        control = TaskControl(engine)
+        control = task_control(engine, db)
         return await control.create(
             NewTask(
                 name=name,
@@ -187,8 +187,8 @@ async def seed_task(
                 guild_id=guild_id,
                 timezone=timezone,
                 catch_up=CatchUp(catch_up),
-                payload={"variants": [{"content": content}]},
-                destinations=[{"type": "channel", "channel_id": channel_id}],
+                payload=Payload(variants=(Variant(content=content),)),
+                destinations=(ChannelDestination(channel_id=channel_id),),
             )
         )
 

@@ -18,14 +18,24 @@ from typing import Any
 from fakediscord import FakeDiscord
 from fakediscord.messages import StoredMessage
 from scheduler.clock import FakeClock
-from scheduler.control import TaskControl
 from scheduler.engine import Engine
 from scheduler.payload import make_nonce
 from scheduler.triggers.date import date_spec
-from storage import CatchUp, Database, NewTask, Task, TaskKind, TaskRepository
+from storage import (
+    CatchUp,
+    ChannelDestination,
+    Database,
+    NewTask,
+    Payload,
+    Task,
+    TaskKind,
+    TaskRepository,
+    Variant,
+)
 from tests.commands.conftest import final_answer, text_of
 from tests.e2e.conftest import BotProcess
 from tests.fakes import RecordingAlerter, RecordingDeliverer
+from tests.integration.engine_harness import task_control
 
 __all__ = [
     "Due",
@@ -84,8 +94,8 @@ def date_task(
         guild_id=guild_id,
         catch_up=catch_up,
         timezone="UTC",
-        payload={"variants": [{"content": content if content is not None else name}]},
-        destinations=[{"type": "channel", "channel_id": channel_id}],
+        payload=Payload(variants=(Variant(content=content if content is not None else name),)),
+        destinations=(ChannelDestination(channel_id=channel_id),),
         next_run_at=at,
     )
 
@@ -108,7 +118,7 @@ async def seed_new(db_path: Path, new: NewTask) -> Task:
             clock=FakeClock(new.created_at),
             use_apscheduler=False,
         )
-        return await TaskControl(engine).create(new)
+        return await task_control(engine, db).create(new)
 
 
 async def stored_tasks(repository: TaskRepository, news: Iterable[NewTask]) -> list[Task]:

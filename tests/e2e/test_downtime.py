@@ -19,7 +19,17 @@ import pytest
 
 from fakediscord import FakeDiscord, Permission
 from scheduler.payload import make_nonce
-from storage import CatchUp, Database, GuildSettingsRepository, NewTask, Task, TaskKind
+from storage import (
+    CatchUp,
+    ChannelDestination,
+    Database,
+    GuildSettingsRepository,
+    NewTask,
+    Payload,
+    Task,
+    TaskKind,
+    Variant,
+)
 from tests.e2e.conftest import BotProcess, Scene, build_scene, faketime_missing_outside_ci
 from tests.e2e.proof import notice_text, run_rows, seed_new, task_row
 
@@ -73,8 +83,8 @@ def new_task(
         guild_id=guild.id,
         timezone="UTC",
         catch_up=catch_up,
-        payload={"variants": [{"content": f"{name} post"}]},
-        destinations=[{"type": "channel", "channel_id": channel.id}],
+        payload=Payload(variants=(Variant(content=f"{name} post"),)),
+        destinations=(ChannelDestination(channel_id=channel.id),),
     )
 
 

@@ -6,9 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scheduler.api import SchedulerAPI
 from scheduler.errors import ScheduleError
-from tests.integration.engine_harness import Harness
+from tests.integration.engine_harness import Harness, scheduler_api
 
 
 def utc(month: int, day: int, hour: int, minute: int) -> datetime:
@@ -33,7 +32,7 @@ async def test_add_cron_job_accepts_extensions_and_phrases(
     harness: Harness, expression: str, spec: str, first: datetime
 ) -> None:
     assert harness.engine is not None and harness.control is not None
-    api = SchedulerAPI(harness.engine, harness.control)
+    api = scheduler_api(harness.engine, harness.control)
     task = await api.add_cron_job(noop, expression, "job", timezone="UTC")
     assert task.spec == spec
     assert task.next_run_at == first
@@ -41,6 +40,6 @@ async def test_add_cron_job_accepts_extensions_and_phrases(
 
 async def test_add_cron_job_refuses_an_unknown_phrase(harness: Harness) -> None:
     assert harness.engine is not None and harness.control is not None
-    api = SchedulerAPI(harness.engine, harness.control)
+    api = scheduler_api(harness.engine, harness.control)
     with pytest.raises(ScheduleError, match="every weekday at 9:00"):
         await api.add_cron_job(noop, "whenever it suits", "job")

@@ -9,7 +9,17 @@ import pytest
 
 from scheduler.cron_rewrite import DONE_KEY, old_rule_spec
 from scheduler.schedules import parse_cron
-from storage import NewTask, StateRepository, Task, TaskKind, TaskSource, TaskStatus
+from storage import (
+    ChannelDestination,
+    NewTask,
+    Payload,
+    StateRepository,
+    Task,
+    TaskKind,
+    TaskSource,
+    TaskStatus,
+    Variant,
+)
 from tests.integration.engine_harness import CHANNEL, GUILD, OTHER_GUILD, START, Harness
 
 # START is Monday 2026-11-02 08:59:30 UTC.
@@ -47,8 +57,8 @@ async def seed(h: Harness, name: str, guild: int | None, spec: str, next_run: da
             source=TaskSource.CODE if code else TaskSource.ADMIN,
             job_id=name if code else None,
             timezone="UTC",
-            payload={} if code else {"variants": [{"content": name}]},
-            destinations=[] if code else [{"type": "channel", "channel_id": CHANNEL}],
+            payload=Payload() if code else Payload(variants=(Variant(content=name),)),
+            destinations=() if code else (ChannelDestination(CHANNEL),),
             status=TaskStatus.PAUSED if name == "paused one" else TaskStatus.ACTIVE,
             next_run_at=next_run,
         )

@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from scheduler.clock import SystemClock
-from scheduler.control import TaskControl
 from scheduler.engine import Engine, EngineConfig
-from storage import Database, NewTask, TaskKind
+from storage import ChannelDestination, Database, NewTask, Payload, TaskKind, Variant
 from tests.fakes import RecordingAlerter, RecordingDeliverer
-from tests.integration.engine_harness import CHANNEL, GUILD
+from tests.integration.engine_harness import CHANNEL, GUILD, task_control
 
 
 class StampingDeliverer(RecordingDeliverer):
@@ -36,7 +35,7 @@ async def test_apscheduler_wakes_the_engine_at_the_instant(tmp_path: Path) -> No
             config=EngineConfig(alert_window_seconds=0),
             clock=SystemClock(),
         )
-        control = TaskControl(engine)
+        control = task_control(engine, db)
         now = datetime.now(UTC).replace(microsecond=0)
         due = now + timedelta(seconds=2)
         await engine.start()
@@ -48,8 +47,8 @@ async def test_apscheduler_wakes_the_engine_at_the_instant(tmp_path: Path) -> No
                 created_at=now,
                 guild_id=GUILD,
                 timezone="UTC",
-                payload={"variants": [{"content": "now!"}]},
-                destinations=[{"type": "channel", "channel_id": CHANNEL}],
+                payload=Payload(variants=(Variant(content="now!"),)),
+                destinations=(ChannelDestination(channel_id=CHANNEL),),
             )
         )
         assert task.next_run_at == due
@@ -91,8 +90,8 @@ async def test_an_instant_due_while_a_big_tick_runs_is_not_lost(tmp_path: Path) 
                 guild_id=GUILD,
                 timezone="UTC",
                 catch_up=CatchUp.ONCE,
-                payload={"variants": [{"content": name}]},
-                destinations=[{"type": "channel", "channel_id": CHANNEL}],
+                payload=Payload(variants=(Variant(content=name),)),
+                destinations=(ChannelDestination(channel_id=CHANNEL),),
                 next_run_at=at,
             )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -15,12 +16,17 @@ from storage import (
     GUILD_LEFT_REASON,
     AuditRepository,
     CatchUp,
+    ChannelDestination,
     Database,
     DuplicateTaskError,
+    Embed,
     GuildSettingsRepository,
+    Mentions,
     NewTask,
     NoticeLevel,
     NoticeRepository,
+    Payload,
+    Rotation,
     RunRepository,
     RunTrigger,
     Task,
@@ -29,6 +35,8 @@ from storage import (
     TaskRepository,
     TaskSource,
     TaskStatus,
+    Variant,
+    WebhookDestination,
     to_ms,
 )
 
@@ -95,15 +103,15 @@ async def traced_plan(db: Database, call: Callable[[], Awaitable[object]], table
                 start_at=T0 + timedelta(days=1),
                 end_at=T0 + timedelta(days=30),
                 max_runs=10,
-                payload={
-                    "variants": [{"content": "héllo ☕", "embed": {"title": "t"}}],
-                    "rotation": "random",
-                    "mentions": {"roles": [5]},
-                },
-                destinations=[
-                    {"type": "channel", "channel_id": 2**62 + 1},
-                    {"type": "webhook", "name": "Bot", "avatar_url": None},
-                ],
+                payload=Payload(
+                    variants=(Variant(content="héllo ☕", embed=Embed(title="t")),),
+                    rotation=Rotation.RANDOM,
+                    mentions=Mentions(roles=(5,)),
+                ),
+                destinations=(
+                    ChannelDestination(channel_id=2**62 + 1),
+                    WebhookDestination(channel_id=3, name="Bot", avatar_url=None),
+                ),
                 catch_up=CatchUp.ALL,
             ),
             id="admin-interval-everything",
@@ -264,7 +272,7 @@ async def test_list_for_guild_filters_orders_and_pages(tasks: TaskRepository) ->
         ("delta", 3, TaskStatus.FAILED),
     ]:
         await tasks.create(
-            new_task(name, status=status, destinations=[{"type": "channel", "channel_id": channel}])
+            new_task(name, status=status, destinations=(ChannelDestination(channel_id=channel),))
         )
     await tasks.create(new_task("other", guild_id=OTHER))
 
@@ -348,7 +356,7 @@ async def test_update_changes_known_columns_and_stamps(tasks: TaskRepository) ->
         timezone="America/New_York",
         status=TaskStatus.PAUSED,
         paused_reason="admin",
-        payload={"variants": [{"content": "new"}]},
+        payload=Payload(variants=(Variant(content="new"),)),
         end_at=None,
         max_runs=3,
         next_run_at=T0 + timedelta(days=2),
@@ -360,7 +368,7 @@ async def test_update_changes_known_columns_and_stamps(tasks: TaskRepository) ->
         timezone="America/New_York",
         status=TaskStatus.PAUSED,
         paused_reason="admin",
-        payload={"variants": [{"content": "new"}]},
+        payload=Payload(variants=(Variant(content="new"),)),
         max_runs=3,
         next_run_at=T0 + timedelta(days=2),
         updated_at=later,
@@ -636,11 +644,16 @@ async def test_delete_guild_data_removes_only_that_guild(
     assert tuple(await db.fetch_one(query, (OTHER,)) or ()) == (1, 1, 1, 1, 1)
 
 
-async def test_channel_filter_accepts_snowflakes_stored_as_strings(tasks: TaskRepository) -> None:
+async def test_channel_filter_accepts_snowflakes_stored_as_strings(
+    db: Database, tasks: TaskRepository
+) -> None:
     big = 2**62 + 123
-    await tasks.create(new_task("as-text", destinations=[{"channel_id": str(big)}]))
-    await tasks.create(new_task("as-int", destinations=[{"channel_id": big}]))
-    await tasks.create(new_task("webhook", destinations=[{"type": "webhook", "url": "x"}]))
+    as_text = await tasks.create(new_task("as-text"))
+    await tasks.create(new_task("as-int", destinations=(ChannelDestination(channel_id=big),)))
+    await tasks.create(new_task("webhook", destinations=(WebhookDestination(channel_id=7),)))
+    # An older version stored some snowflakes as strings.
+    old_row = json.dumps([{"channel_id": str(big)}])
+    await db.execute("UPDATE tasks SET destinations = ? WHERE id = ?", (old_row, as_text.id))
     found = await tasks.list_for_guild(GUILD, channel_id=big)
     assert [t.name for t in found] == ["as-int", "as-text"]
 
