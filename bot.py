@@ -46,6 +46,9 @@ TREE_HASH_KEY = "command_tree_hash"
 # On a stop signal, runs already sending get this long to finish before they are cancelled
 # (a cancelled run is recovered at the next start, under RESUME_WINDOW_SECONDS).
 SHUTDOWN_GRACE_SECONDS = 5.0
+# Catch-up waits this long for the gateway to be ready (guilds and members cached), then goes
+# on without it and says so in the "Cadence started" notice.
+READY_TIMEOUT_SECONDS = 60.0
 
 
 class CadenceBot(commands.Bot):
@@ -58,6 +61,7 @@ class CadenceBot(commands.Bot):
         *,
         extensions: Sequence[str] | None = None,
         guild_ready_timeout: float = 2.0,
+        ready_timeout: float = READY_TIMEOUT_SECONDS,
     ) -> None:
         intents = discord.Intents.default()
         intents.members = True
@@ -87,8 +91,13 @@ class CadenceBot(commands.Bot):
             extensions = [*cogs.EXTENSIONS, *settings.extra_extensions]
         self._extension_names = list(extensions)
         self._engine_started = False
+        self._ready_timeout = ready_timeout
+        self._catching_up: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
+        """Before the gateway connects: extensions, command sync, and recovery of the runs a
+        crash interrupted. Catch-up and the first wake wait for the gateway (see
+        `_catch_up_when_ready`), so commands are answered while missed posts go out."""
         for name in self._extension_names:
             try:
                 await self.load_extension(name)
@@ -97,9 +106,32 @@ class CadenceBot(commands.Bot):
             else:
                 log.info("Loaded extension %s", name)
         await self.sync_commands()
-        report = await self.engine.start()
+        await self.engine.recover()
         self._engine_started = True
-        await self._announce_start(report)
+        if self._catching_up is None:  # once per process, whatever READY or RESUME follow
+            self._catching_up = asyncio.create_task(
+                self._catch_up_when_ready(), name="cadence-catch-up"
+            )
+
+    async def _catch_up_when_ready(self) -> None:
+        """Once the gateway is ready (or `ready_timeout` has passed): catch up on missed
+        runs, start waking, then send the "Cadence started" notice."""
+        ready = True
+        try:
+            await asyncio.wait_for(self.wait_until_ready(), self._ready_timeout)
+        except TimeoutError:
+            ready = False
+            log.warning(
+                "The gateway is not ready after %.0f s; catching up without it (mentions are "
+                "checked over REST)",
+                self._ready_timeout,
+            )
+        try:
+            report = await self.engine.catch_up_and_wake()
+            await self._announce_start(report, gateway_ready=ready)
+        except Exception:
+            log.exception("Catch-up failed; stopping, so that nothing runs unsupervised")
+            await self.close()
 
     async def sync_commands(self) -> None:
         """To DEV_GUILD_ID at every start; globally only when the command tree changed."""
@@ -125,7 +157,7 @@ class CadenceBot(commands.Bot):
         )
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
-    async def _announce_start(self, report: dict[str, int]) -> None:
+    async def _announce_start(self, report: dict[str, int], *, gateway_ready: bool) -> None:
         counts = await self.engine.tasks.counts_by_status()
         upcoming = await self.engine.tasks.next_due_after(self.engine.clock.now(), 1)
         next_run = (
@@ -133,13 +165,19 @@ class CadenceBot(commands.Bot):
             if upcoming and upcoming[0].next_run_at
             else "nothing scheduled"
         )
+        body = f"Version {self.version}."
+        if not gateway_ready:
+            body += (
+                f" The gateway was not ready after {self._ready_timeout:.0f} s: missed runs "
+                "were caught up without waiting for it."
+            )
         self.engine.notify(
             Notice(
                 guild_id=None,
-                level=NoticeLevel.OK,
+                level=NoticeLevel.OK if gateway_ready else NoticeLevel.WARNING,
                 kind="started",
                 title="Cadence started",
-                body=f"Version {self.version}.",
+                body=body,
                 fields=(
                     ("Active tasks", str(counts.get("active", 0))),
                     ("Next run", next_run),
@@ -155,6 +193,10 @@ class CadenceBot(commands.Bot):
         log.info("Connected as %s (id %s) to %d guild(s)", user, user and user.id, len(self.guilds))
 
     async def close(self) -> None:
+        catching_up = self._catching_up
+        if catching_up is not None and catching_up is not asyncio.current_task():
+            catching_up.cancel()  # runs already written `running` are recovered next start
+            await asyncio.gather(catching_up, return_exceptions=True)
         if self._engine_started:
             self._engine_started = False
             self.engine.notify(
