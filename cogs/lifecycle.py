@@ -11,7 +11,7 @@ from discord.ext import commands, tasks
 from scheduler.control import GuildLifecycle
 
 if TYPE_CHECKING:
-    from bot import CadenceBot
+    from cogs.bot import CadenceBot
 
 log = logging.getLogger(__name__)
 

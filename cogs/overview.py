@@ -10,7 +10,7 @@ from scheduler.api import summarize
 from scheduler.summary import EmbedData, JobSummary, SummaryPage
 
 if TYPE_CHECKING:
-    from bot import CadenceBot
+    from cogs.bot import CadenceBot
 
 
 def to_embed(data: EmbedData) -> discord.Embed:

@@ -19,7 +19,7 @@ from cogs.schedule_transfer import TransferCommands
 from cogs.schedule_variants import VariantCommands
 
 if TYPE_CHECKING:
-    from bot import CadenceBot
+    from cogs.bot import CadenceBot
 
 
 @app_commands.guild_only()

@@ -22,7 +22,7 @@ from scheduler.triggers import parse_when
 from storage import Task, TaskNotFoundError
 
 if TYPE_CHECKING:
-    from bot import CadenceBot
+    from cogs.bot import CadenceBot
 
 Destination = discord.TextChannel | discord.Thread
 # A task's number: ASCII digits only ("²".isdigit() is true too), and small enough for SQLite.

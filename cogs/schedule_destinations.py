@@ -16,7 +16,7 @@ from scheduler.errors import ScheduleError
 from storage import Task
 
 if TYPE_CHECKING:
-    from bot import CadenceBot
+    from cogs.bot import CadenceBot
 
 MAX_DESTINATIONS = 10
 CHANNEL_TYPES = [

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.commands.conftest import App, assert_refused, embed_of, final_answer
+from tests.commands.harness import App, assert_refused, embed_of, final_answer
 
 MODAL = 9
 INPUTS = ["content", "title", "description", "footer", "image_url"]

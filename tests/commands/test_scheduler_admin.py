@@ -22,7 +22,7 @@ from storage import (
     Task,
     TaskKind,
 )
-from tests.commands.conftest import App, embed_of, final_answer, text_of
+from tests.commands.harness import App, embed_of, final_answer, text_of
 
 BERLIN = "Europe/Berlin"
 

@@ -23,8 +23,8 @@ from scheduler.engine import Engine
 from scheduler.payload import make_nonce
 from scheduler.triggers.date import date_spec
 from storage import CatchUp, Database, NewTask, Task, TaskKind, TaskRepository
-from tests.commands.conftest import final_answer, text_of
-from tests.e2e.conftest import BotProcess
+from tests.commands.harness import final_answer, text_of
+from tests.e2e.harness import BotProcess
 from tests.fakes import RecordingAlerter, RecordingDeliverer
 
 __all__ = [

@@ -20,7 +20,7 @@ import pytest
 from fakediscord import FakeDiscord, Permission
 from scheduler.payload import make_nonce
 from storage import CatchUp, Database, GuildSettingsRepository, NewTask, Task, TaskKind
-from tests.e2e.conftest import BotProcess, Scene, build_scene, faketime_missing_outside_ci
+from tests.e2e.harness import BotProcess, Scene, build_scene, faketime_missing_outside_ci
 from tests.e2e.proof import notice_text, run_rows, seed_new, task_row
 
 pytestmark = pytest.mark.slow

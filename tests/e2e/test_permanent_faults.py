@@ -22,7 +22,7 @@ from fakediscord.interactions import Callback
 from fakediscord.messages import StoredMessage
 from fakediscord.models import Webhook
 from storage import NewTask, Task, TaskKind
-from tests.e2e.conftest import BotProcess, Scene, build_scene
+from tests.e2e.harness import BotProcess, Scene, build_scene
 from tests.e2e.proof import (
     channel_notices,
     final_answer,
