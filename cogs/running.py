@@ -57,11 +57,20 @@ async def running(
         try:
             if api_base is not None:
                 _gateway_from_rest(bot.http)
-            await bot.login(token)
-            connection = asyncio.create_task(
-                bot.connect(reconnect=reconnect), name="discord-connection"
-            )
-            await _until_ready(bot, connection, limit=ready_timeout)
+            deadline = asyncio.timeout(ready_timeout)
+            try:
+                async with deadline:  # covers login too: it runs the bot's setup_hook
+                    await bot.login(token)
+                    connection = asyncio.create_task(
+                        bot.connect(reconnect=reconnect), name="discord-connection"
+                    )
+                    await _until_ready(bot, connection)
+            except TimeoutError:
+                if not deadline.expired():
+                    raise
+                raise NotReadyError(
+                    f"Discord's gateway was not ready after {ready_timeout} s"
+                ) from None
             yield connection
         finally:
             await bot.close()
@@ -69,20 +78,15 @@ async def running(
                 await asyncio.gather(connection, return_exceptions=True)
 
 
-async def _until_ready(
-    bot: discord.Client, connection: asyncio.Task[None], *, limit: float | None
-) -> None:
+async def _until_ready(bot: discord.Client, connection: asyncio.Task[None]) -> None:
     ready = asyncio.create_task(bot.wait_until_ready())
     try:
-        await asyncio.wait({ready, connection}, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({ready, connection}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         ready.cancel()
-    if bot.is_ready():
-        return
-    if connection.done():
+    if not bot.is_ready():
         connection.result()  # raises the connection's failure, if it had one
         raise NotReadyError("the client was closed before Discord's gateway was ready")
-    raise NotReadyError(f"Discord's gateway was not ready after {limit} s")
 
 
 _redirected: list[str] = []  # the bases `running()` blocks have set, innermost last
