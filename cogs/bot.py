@@ -115,7 +115,7 @@ class CadenceBot(commands.Bot):
         except TimeoutError:
             ready = False
             log.warning(
-                "The gateway is not ready after %.0f s; catching up without it (mentions are "
+                "The gateway is not ready after %g s; catching up without it (mentions are "
                 "checked over REST)",
                 self._ready_timeout,
             )
@@ -162,7 +162,7 @@ class CadenceBot(commands.Bot):
         body = f"Version {self.version}."
         if not gateway_ready:
             body += (
-                f" The gateway was not ready after {self._ready_timeout:.0f} s: missed runs "
+                f" The gateway was not ready after {self._ready_timeout:g} s: missed runs "
                 "were caught up without waiting for it."
             )
         self.engine.notify(

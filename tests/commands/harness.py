@@ -274,9 +274,11 @@ async def started_app(
     *,
     before_start: Callable[[FakeDiscord, Database], Awaitable[None]] | None = None,
     wait_started: bool = True,
+    ready_timeout: float = 10,
 ) -> AsyncIterator[App]:
     """fakediscord and the bot on `db_path`, once the gateway is ready; by default also once
-    the start-up catch-up is over. `before_start` may seed the database or set faults."""
+    the start-up catch-up is over. `before_start` may seed the database or set faults;
+    `ready_timeout` is how long the bot's catch-up waits for the gateway."""
     fd = await FakeDiscord.start(scene.world)
     environ = {
         "DISCORD_TOKEN": fd.token,
@@ -288,7 +290,12 @@ async def started_app(
     try:
         if before_start is not None:
             await before_start(fd, database)
-        bot = CadenceBot(load_settings(environ, env_file=None), database, guild_ready_timeout=0.05)
+        bot = CadenceBot(
+            load_settings(environ, env_file=None),
+            database,
+            guild_ready_timeout=0.05,
+            ready_timeout=ready_timeout,
+        )
         async with running(bot, fd.token, api_base=fd.url, ready_timeout=10, reconnect=False):
             if wait_started:
                 await asyncio.wait_for(bot.started.wait(), 10)

@@ -86,9 +86,7 @@ async def test_a_command_is_answered_while_catch_up_is_still_posting(
     ) as app:
         [fault] = held
         await fault.wait_held(1)
-        answer = await final_answer(
-            await app.fd.slash(scene.guild, scene.admin, "schedule list")
-        )
+        answer = await final_answer(await app.fd.slash(scene.guild, scene.admin, "schedule list"))
         assert "missed-0" in str(embed_of(answer)), embed_of(answer)
         assert fault.held >= 1 and not app.bot.started.is_set()  # catch-up still under way
         assert not [m for m in app.fd.messages(scene.dev) if is_started(m)]
@@ -169,3 +167,32 @@ async def test_a_second_ready_or_a_resume_does_not_start_catch_up_again(
         await asyncio.sleep(0.3)  # what a second catch-up would have posted, it has by now
         assert [m.content for m in app.fd.messages(scene.general)] == ["missed post"]
         assert len([m for m in app.fd.messages(scene.dev) if is_started(m)]) == 1
+
+
+async def test_without_the_gateway_catch_up_goes_on_after_the_timeout_and_says_so(
+    scene: Scene, tmp_path: Path
+) -> None:
+    """The gateway is held for 3 s; catch-up waits 0.5 s for it, then posts anyway, judging
+    mentions over REST, and the start notice says the gateway was not ready."""
+    scene.admin.roles.clear()
+
+    async def seed_and_hold_gateway(fd: FakeDiscord, database: Database) -> None:
+        await seeding(overdue(scene, "ping-all", "@everyone stand-up!", everyone=True))(
+            fd, database
+        )
+        fd.gateway.hold()
+        asyncio.get_running_loop().call_later(3, fd.gateway.release)
+
+    async with started_app(
+        scene,
+        tmp_path / "cadence.db",
+        before_start=seed_and_hold_gateway,
+        wait_started=False,
+        ready_timeout=0.5,
+    ) as app:
+        assert app.bot.started.is_set()  # before READY: the gateway was held until now
+        [posted] = app.fd.messages(scene.general)
+        assert posted.mention_everyone is False
+        started = await app.fd.wait_for_message(scene.dev, is_started, timeout=5)
+        assert "The gateway was not ready after 0.5 s" in started.embeds[0]["description"]
+        await muted_notice(app)
