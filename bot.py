@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import hashlib
-import json
+import gc
 import logging
 import signal
 import sys
@@ -15,237 +14,17 @@ from collections.abc import Sequence
 
 import aiohttp
 import discord
-import yarl
-from discord.ext import commands
 
-import cogs
-from cogs.alerting import DiscordAlerter
-from cogs.delivery import DiscordDeliverer
-from cogs.pacing import SlidingWindowPacer, pace_requests
+from cogs.bot import CadenceBot, __version__
+from cogs.running import NotReadyError, running
 from config import Settings, SettingsError, describe_settings, load_settings
-from scheduler.api import SchedulerAPI
-from scheduler.clock import Clock, SystemClock
-from scheduler.control import GuildLifecycle, TaskControl
-from scheduler.engine import Engine, EngineConfig
-from scheduler.guild_config import GuildConfig
-from scheduler.protocols import Notice
-from scheduler.rules import TaskRules
-from scheduler.services import Services
-from scheduler.zones import TaskZones
-from storage import (
-    Database,
-    NoticeLevel,
-    Repositories,
-    SchemaTooNewError,
-)
+from storage import Database, SchemaTooNewError
 
 log = logging.getLogger("cadence")
-
-__version__ = "0.1.0"
 
 EXIT_OK = 0
 EXIT_CONFIG = 2
 EXIT_UNREACHABLE = 3
-TREE_HASH_KEY = "command_tree_hash"
-# On a stop signal, runs already sending get this long to finish before they are cancelled
-# (a cancelled run is recovered at the next start, under RESUME_WINDOW_SECONDS).
-SHUTDOWN_GRACE_SECONDS = 5.0
-
-
-class CadenceBot(commands.Bot):
-    """The bot; everything it needs comes in through the constructor."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        database: Database,
-        *,
-        extensions: Sequence[str] | None = None,
-        guild_ready_timeout: float = 2.0,
-    ) -> None:
-        intents = discord.Intents.default()
-        intents.members = True
-        super().__init__(
-            command_prefix=commands.when_mentioned,
-            intents=intents,
-            help_command=None,
-            guild_ready_timeout=guild_ready_timeout,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
-        self.settings = settings
-        self.database = database
-        self.version = __version__
-        self.pacer = SlidingWindowPacer()
-        pace_requests(self.http, self.pacer)
-        deliverer = DiscordDeliverer(self)
-        stores = Repositories.over(database)
-        zones = TaskZones(stores.guilds, default_timezone=settings.default_timezone)
-        clock = SystemClock()
-        self.engine = Engine(
-            database,
-            deliverer=deliverer,
-            alerter=DiscordAlerter(self, settings, stores.guilds),
-            config=EngineConfig.from_settings(settings),
-            clock=clock,
-            repositories=stores,
-            zones=zones,
-        )
-        deliverer.notify = self.engine.notify
-        self.services = build_services(settings, database, stores, zones, clock, self.engine)
-        self.control = self.services.control
-        self.scheduler = SchedulerAPI(
-            self.engine, self.control, tasks=stores.tasks, zones=zones, clock=clock
-        )
-        if extensions is None:
-            extensions = [*cogs.EXTENSIONS, *settings.extra_extensions]
-        self._extension_names = list(extensions)
-        self._engine_started = False
-
-    async def setup_hook(self) -> None:
-        for name in self._extension_names:
-            try:
-                await self.load_extension(name)
-            except Exception:
-                log.exception("Could not load extension %s; the others still load", name)
-            else:
-                log.info("Loaded extension %s", name)
-        await self.sync_commands()
-        report = await self.engine.start()
-        self._engine_started = True
-        await self._announce_start(report)
-
-    async def sync_commands(self) -> None:
-        """To DEV_GUILD_ID at every start; globally only when the command tree changed."""
-        if self.settings.dev_guild_id:
-            guild = discord.Object(self.settings.dev_guild_id)
-            self.tree.copy_global_to(guild=guild)
-            synced = await self.tree.sync(guild=guild)
-            log.info("Synced %d command(s) to guild %s", len(synced), guild.id)
-            return
-        state = self.services.repositories.state
-        digest = self.command_tree_hash()
-        if await state.get(TREE_HASH_KEY) == digest:
-            log.info("Command tree unchanged since the last global sync; not syncing")
-            return
-        synced = await self.tree.sync()
-        await state.set(TREE_HASH_KEY, digest)
-        log.info("Synced %d global command(s)", len(synced))
-
-    def command_tree_hash(self) -> str:
-        payload = sorted(
-            (command.to_dict(self.tree) for command in self.tree.get_commands()),
-            key=lambda item: str(item.get("name")),
-        )
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-    async def _announce_start(self, report: dict[str, int]) -> None:
-        tasks = self.services.repositories.tasks
-        counts = await tasks.counts_by_status()
-        upcoming = await tasks.next_due_after(self.services.clock.now(), 1)
-        next_run = (
-            f"<t:{int(upcoming[0].next_run_at.timestamp())}:F>"
-            if upcoming and upcoming[0].next_run_at
-            else "nothing scheduled"
-        )
-        self.engine.notify(
-            Notice(
-                guild_id=None,
-                level=NoticeLevel.OK,
-                kind="started",
-                title="Cadence started",
-                body=f"Version {self.version}.",
-                fields=(
-                    ("Active tasks", str(counts.get("active", 0))),
-                    ("Next run", next_run),
-                    ("Missed runs handled", str(report["caught_up"])),
-                    ("Interrupted runs recovered", str(report["recovered"])),
-                ),
-            )
-        )
-        await self.engine.alerts.flush()
-
-    async def on_ready(self) -> None:
-        user = self.user
-        log.info("Connected as %s (id %s) to %d guild(s)", user, user and user.id, len(self.guilds))
-
-    async def close(self) -> None:
-        if self._engine_started:
-            self._engine_started = False
-            self.engine.notify(
-                Notice(None, NoticeLevel.INFO, "stopping", "Cadence stopping", "Shutting down.")
-            )
-            try:
-                await asyncio.wait_for(self.engine.alerts.flush(), timeout=5)
-            except Exception:
-                log.warning("Could not send the stopping notice")
-            await self.engine.stop(grace=SHUTDOWN_GRACE_SECONDS)
-        await super().close()
-
-
-def build_services(
-    settings: Settings,
-    database: Database,
-    stores: Repositories,
-    zones: TaskZones,
-    clock: Clock,
-    engine: Engine,
-) -> Services:
-    """The repositories, rulebook and services the cogs are given (never the engine)."""
-    control = TaskControl(
-        tasks=stores.tasks,
-        runs=stores.runs,
-        audit=stores.audit,
-        zones=zones,
-        clock=clock,
-        scheduling=engine,
-        transaction=database.transaction,
-        max_tasks_per_guild=settings.max_tasks_per_guild,
-    )
-    rules = TaskRules(
-        stores.tasks,
-        stores.guilds,
-        default_timezone=settings.default_timezone,
-        max_tasks_per_guild=settings.max_tasks_per_guild,
-        min_interval_seconds=settings.min_interval_seconds,
-    )
-    guild_config = GuildConfig(
-        guilds=stores.guilds,
-        tasks=stores.tasks,
-        audit=stores.audit,
-        state=stores.state,
-        zones=zones,
-        clock=clock,
-        scheduling=engine,
-        transaction=database.transaction,
-    )
-    lifecycle = GuildLifecycle(
-        tasks=stores.tasks,
-        guilds=stores.guilds,
-        audit=stores.audit,
-        clock=clock,
-        scheduling=engine,
-        retention_days=settings.guild_data_retention_days,
-    )
-    return Services(
-        repositories=stores,
-        control=control,
-        rules=rules,
-        zones=zones,
-        guild_config=guild_config,
-        lifecycle=lifecycle,
-        clock=clock,
-        notify=engine.notify,
-        started_at=lambda: engine.started_at,
-        database_size=database.size_bytes,
-    )
-
-
-def point_at_api(base: str) -> None:
-    """Send REST and gateway traffic to `base` (e.g. fakediscord) instead of discord.com."""
-    url = yarl.URL(base)
-    discord.http.Route.BASE = f"{base}/api/v10"
-    ws_scheme = "wss" if url.scheme == "https" else "ws"
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = url.with_scheme(ws_scheme).with_path("/")
 
 
 def configure_logging(level: str) -> None:
@@ -261,8 +40,6 @@ def configure_logging(level: str) -> None:
 
 async def run(settings: Settings) -> int:
     """Open the database, run the bot until it is closed or a stop signal arrives."""
-    if settings.discord_api_base:
-        point_at_api(settings.discord_api_base)
     try:
         database = await Database.open(settings.database_path)
     except SchemaTooNewError as exc:
@@ -274,33 +51,47 @@ async def run(settings: Settings) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        async with bot:
-            runner = asyncio.create_task(bot.start(settings.discord_token.reveal()))
-            stopper = asyncio.create_task(stop.wait())
-            done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            if stopper in done:
-                log.info("Stop signal received; shutting down")
-            await bot.close()
-            stopper.cancel()
-            try:
-                await runner
-            except discord.LoginFailure:
-                log.error("Discord refused the token (DISCORD_TOKEN); check it and try again")
-                return EXIT_CONFIG
-            except discord.PrivilegedIntentsRequired:
-                log.error(
-                    "Discord refused the Server Members intent: enable it in the Developer "
-                    "Portal (Bot → Privileged Gateway Intents → Server Members Intent), then "
-                    "start again"
-                )
-                return EXIT_CONFIG
-            except (OSError, aiohttp.ClientError, discord.DiscordException) as exc:
-                log.error("Cannot reach Discord at %s: %s", discord.http.Route.BASE, exc)
-                return EXIT_UNREACHABLE
+        token = settings.discord_token.reveal()
+        try:
+            async with running(bot, token, api_base=settings.discord_api_base) as connection:
+                # Long-lived objects (the index, caches) are not rescanned by every full
+                # collection from here on.
+                gc.collect()
+                gc.freeze()
+                await _until_stopped(connection, stop)
+        except discord.LoginFailure:
+            log.error("Discord refused the token (DISCORD_TOKEN); check it and try again")
+            return EXIT_CONFIG
+        except discord.PrivilegedIntentsRequired:
+            log.error(
+                "Discord refused the Server Members intent: enable it in the Developer "
+                "Portal (Bot → Privileged Gateway Intents → Server Members Intent), then "
+                "start again"
+            )
+            return EXIT_CONFIG
+        except (OSError, aiohttp.ClientError, discord.DiscordException, NotReadyError) as exc:
+            where = settings.discord_api_base or "discord.com"
+            log.error("Cannot reach Discord at %s: %s", where, exc)
+            return EXIT_UNREACHABLE
+        finally:
+            gc.unfreeze()
     finally:
         await database.close()
     log.info("Stopped cleanly")
     return EXIT_OK
+
+
+async def _until_stopped(connection: asyncio.Task[None], stop: asyncio.Event) -> None:
+    """Until a stop signal, or the connection ends (its failure is raised)."""
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait({connection, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+    if stopper in done:
+        log.info("Stop signal received; shutting down")
+    else:
+        connection.result()
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import math
 import sys
 import tempfile
@@ -93,6 +94,8 @@ async def measure_ours(path: str, count: int, spread: float, prefix: str) -> dic
     )
     engine = Engine(db, deliverer=deliverer, alerter=NullAlerter(), use_apscheduler=True)
     report = await engine.start()
+    gc.collect()
+    gc.freeze()  # as bot.py does once the bot is ready
     ready = time.time()
     finished = await until_done_or_stuck(
         deliverer, lambda: engine.dispatcher.pending, not_before=first + spread, limit_s=300
@@ -100,6 +103,7 @@ async def measure_ours(path: str, count: int, spread: float, prefix: str) -> dic
     await engine.drain()
     runs = await engine.runs.recent_counts(datetime.fromtimestamp(first, UTC))
     await engine.stop()
+    gc.unfreeze()
     await db.close()
     return {
         "lateness": deliverer.lateness(),

@@ -16,7 +16,7 @@ from scheduler.protocols import Notice
 from storage import DuplicateTaskError, NoticeLevel, TaskNotFoundError
 
 if TYPE_CHECKING:
-    from bot import CadenceBot
+    from cogs.bot import CadenceBot
 
 log = logging.getLogger(__name__)
 

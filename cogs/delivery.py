@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_View = tuple[discord.Guild, Any, "discord.Member | None"]
+"""What a mention check looks at: the guild, the channel (or thread) and the creator."""
+
 # Discord error codes that mean the destination is gone: pause the task at once.
 UNKNOWN_CHANNEL = 10003
 UNKNOWN_WEBHOOK = 10015
@@ -103,7 +106,7 @@ class DiscordDeliverer:
         message = delivery.message
         content = message.content or None
         embed = build_embed(message.embed)
-        mentions = build_allowed_mentions(self._still_allowed(delivery))
+        mentions = build_allowed_mentions(await self._still_allowed(delivery))
         if isinstance(destination, WebhookDestination):
             return await self._send_webhook(destination, content, embed, mentions)
         channel = self._bot.get_partial_messageable(destination.target_id)
@@ -115,19 +118,23 @@ class DiscordDeliverer:
             await self._publish(sent, delivery)
         return sent.id
 
-    def _still_allowed(self, delivery: Delivery) -> Mentions:
-        """The approved mentions, less those the creator may no longer make."""
+    async def _still_allowed(self, delivery: Delivery) -> Mentions:
+        """The approved mentions, less those the creator may no longer make.
+
+        Judged from the gateway's cache when it holds the guild with all its members and the
+        channel; otherwise (before the gateway is ready, or while a guild is still loading)
+        from the guild, channel and member fetched over REST. The check never passes for
+        lack of a cache: a guild or channel the bot cannot fetch mutes the mentions (the
+        post then fails on its own), and any other REST error fails the attempt, which is
+        retried like a failed post.
+        """
         approved = delivery.allowed_mentions
         if not approved.everyone and not approved.roles:
             return approved
-        guild = self._bot.get_guild(delivery.guild_id) if delivery.guild_id else None
-        if guild is None:
-            return approved  # no cache to judge by (e.g. before the gateway is ready)
-        target = delivery.destination.target_id
-        channel = guild.get_channel_or_thread(target) if target else None
-        member = guild.get_member(delivery.created_by) if delivery.created_by else None
-        if channel is None:
-            return approved
+        view = self._cached_view(delivery) or await self._fetched_view(delivery)
+        if view is None:
+            return replace(approved, everyone=False, roles=())
+        guild, channel, member = view
         may_everyone = member is not None and channel.permissions_for(member).mention_everyone
         kept_roles = [
             r
@@ -140,6 +147,39 @@ class DiscordDeliverer:
             return approved
         self._tell_muted(delivery, left=member is None)
         return replace(approved, everyone=everyone, roles=tuple(kept_roles))
+
+    def _cached_view(self, delivery: Delivery) -> _View | None:
+        """Guild, channel and creator from the cache, when it is complete enough to judge."""
+        guild = self._bot.get_guild(delivery.guild_id) if delivery.guild_id else None
+        target = _target_id(delivery)
+        if guild is None or not guild.chunked or target is None:
+            return None
+        channel = guild.get_channel_or_thread(target)
+        if channel is None:
+            return None
+        member = guild.get_member(delivery.created_by) if delivery.created_by else None
+        return guild, channel, member
+
+    async def _fetched_view(self, delivery: Delivery) -> _View | None:
+        """Guild, channel and creator over REST; None when the bot cannot see them."""
+        target = _target_id(delivery)
+        if delivery.guild_id is None or target is None:
+            return None
+        try:
+            guild = await self._bot.fetch_guild(delivery.guild_id, with_counts=False)
+            channel = await guild.fetch_channel(target)
+            if isinstance(channel, discord.Thread):  # a thread takes its parent's rights
+                channel = await guild.fetch_channel(channel.parent_id)
+        except (discord.NotFound, discord.Forbidden, discord.InvalidData):
+            return None
+        member: discord.Member | None = None
+        if delivery.created_by:
+            try:
+                member = await guild.fetch_member(delivery.created_by)
+            except discord.NotFound:
+                member = None  # left the server
+        log.debug("Task %s: mentions checked over REST", delivery.task_id)
+        return guild, channel, member
 
     def _tell_muted(self, delivery: Delivery, *, left: bool) -> None:
         if self.notify is None or delivery.task_id in self._muted_told:
@@ -194,6 +234,10 @@ class DiscordDeliverer:
             kwargs["thread"] = discord.Object(destination.thread_id)
         sent = await webhook.send(content or discord.utils.MISSING, **kwargs)
         return sent.id
+
+
+def _target_id(delivery: Delivery) -> int | None:
+    return delivery.destination.target_id or None
 
 
 def _where(delivery: Delivery) -> str:

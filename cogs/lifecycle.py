@@ -12,7 +12,7 @@ from scheduler.control import GuildLifecycle
 from storage import RunRepository
 
 if TYPE_CHECKING:
-    from bot import CadenceBot
+    from cogs.bot import CadenceBot
 
 log = logging.getLogger(__name__)
 

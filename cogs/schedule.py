@@ -20,7 +20,7 @@ from cogs.schedule_variants import VariantCommands
 from scheduler.services import Services
 
 if TYPE_CHECKING:
-    from bot import CadenceBot
+    from cogs.bot import CadenceBot
 
 
 @app_commands.guild_only()

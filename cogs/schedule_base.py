@@ -32,7 +32,7 @@ from storage import (
 )
 
 if TYPE_CHECKING:
-    from bot import CadenceBot
+    from cogs.bot import CadenceBot
 
 Destination = Postable
 # A task's number: ASCII digits only ("²".isdigit() is true too), and small enough for SQLite.

@@ -17,7 +17,7 @@ from scheduler.rules import MAX_DESTINATIONS, check_webhook_identity
 from storage import ChannelDestination, Destination, Task, TaskUpdate, WebhookDestination
 
 if TYPE_CHECKING:
-    from bot import CadenceBot
+    from cogs.bot import CadenceBot
 
 CHANNEL_TYPES = [
     discord.ChannelType.text,

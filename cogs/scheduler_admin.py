@@ -28,7 +28,7 @@ from scheduler.triggers import parse_cron
 from storage import GuildSettings, MentionPolicy, Notice, NoticeLevel, RunStatus, TaskStatus
 
 if TYPE_CHECKING:
-    from bot import CadenceBot
+    from cogs.bot import CadenceBot
 
 log = logging.getLogger(__name__)
 

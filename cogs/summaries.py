@@ -26,7 +26,7 @@ from scheduler.services import Services
 from storage import GuildSettings, NoticeLevel
 
 if TYPE_CHECKING:
-    from bot import CadenceBot
+    from cogs.bot import CadenceBot
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import pytest
 from fakediscord import ChannelType
 from fakediscord.interactions import Callback, Interaction
 from storage import GuildSettings, Task
-from tests.commands.conftest import App, Scene, Storage, build_scene, final_answer, text_of
+from tests.commands.harness import App, Scene, Storage, build_scene, final_answer, text_of
 from tests.fuzz_strategies import mention_pieces
 from tests.stored import payload_json
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.commands.conftest import App, assert_refused, embed_of, field_of
+from tests.commands.harness import App, assert_refused, embed_of, field_of
 
 
 @pytest.mark.parametrize(

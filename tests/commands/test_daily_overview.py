@@ -18,7 +18,7 @@ import pytest
 from cogs.summaries import Summaries, overview_nonce
 from fakediscord.messages import StoredMessage
 from storage import ChannelDestination, NewTask, Payload, TaskKind, Variant
-from tests.commands.conftest import App, final_answer, text_of
+from tests.commands.harness import App, final_answer, text_of
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from storage import CatchUp, MentionPolicy, TaskKind
-from tests.commands.conftest import (
+from tests.commands.harness import (
     App,
     assert_refused,
     discord_time,

@@ -30,7 +30,6 @@ from hypothesis import strategies as st
 from scheduler.messages import parse_colour
 from scheduler.timezones import load_zone
 from storage import MentionPolicy, Task
-from tests.commands.conftest import App, Scene, embed_of, final_answer, text_of
 from tests.commands.fuzzing import (
     Probe,
     assert_mentions_allowed,
@@ -40,6 +39,7 @@ from tests.commands.fuzzing import (
     role_named,
     run_and_check_mentions,
 )
+from tests.commands.harness import App, Scene, embed_of, final_answer, text_of
 from tests.fuzz_strategies import fuzzed, huge_text, import_documents
 from tests.stored import destinations_json, payload_json
 

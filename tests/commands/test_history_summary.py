@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from storage import CatchUp, ChannelDestination, NewTask, Payload, TaskKind, Variant
-from tests.commands.conftest import App, embed_of, final_answer, text_of
+from tests.commands.harness import App, embed_of, final_answer, text_of
 
 
 async def make(app: App, name: str, spec: str = "0 9 * * *", kind: str = "cron", **extra: object):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.commands.conftest import App, embed_of
+from tests.commands.harness import App, embed_of
 from tests.stored import payload_json
 
 

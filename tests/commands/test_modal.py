@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.commands.conftest import App, assert_refused, embed_of, final_answer
+from tests.commands.harness import App, assert_refused, embed_of, final_answer
 from tests.stored import payload_json
 
 MODAL = 9

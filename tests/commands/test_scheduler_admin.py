@@ -25,7 +25,7 @@ from storage import (
     TaskKind,
     Variant,
 )
-from tests.commands.conftest import App, embed_of, final_answer, text_of
+from tests.commands.harness import App, embed_of, final_answer, text_of
 
 BERLIN = "Europe/Berlin"
 

@@ -25,7 +25,8 @@ import pytest
 
 from config import describe_settings, load_settings
 from fakediscord.interactions import Interaction
-from tests.commands.conftest import (
+from tests.commands.fuzzing import Probe, channel_named, fuzz_scene, role_named
+from tests.commands.harness import (
     App,
     Scene,
     assert_refused,
@@ -33,7 +34,6 @@ from tests.commands.conftest import (
     final_answer,
     text_of,
 )
-from tests.commands.fuzzing import Probe, channel_named, fuzz_scene, role_named
 from tests.stored import destinations_json, payload_json
 
 NEEDS_PERMISSION = "You need the Manage Server permission"

@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 
 from fakediscord.interactions import Interaction
-from tests.commands.conftest import App, embed_of, final_answer, text_of
+from tests.commands.harness import App, embed_of, final_answer, text_of
 from tests.stored import destinations_json, payload_json
 
 

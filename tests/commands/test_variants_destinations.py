@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fakediscord.interactions import Interaction
 from storage import RunStatus, TaskStatus
-from tests.commands.conftest import App, embed_of, final_answer, text_of
+from tests.commands.harness import App, embed_of, final_answer, text_of
 from tests.stored import destinations_json, payload_json
 
 

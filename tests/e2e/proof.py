@@ -32,8 +32,8 @@ from storage import (
     TaskRepository,
     Variant,
 )
-from tests.commands.conftest import final_answer, text_of
-from tests.e2e.conftest import BotProcess
+from tests.commands.harness import final_answer, text_of
+from tests.e2e.harness import BotProcess
 from tests.fakes import RecordingAlerter, RecordingDeliverer
 from tests.integration.engine_harness import task_control
 

@@ -43,7 +43,7 @@ from tests.e2e.burst import (
     seed_burst,
     wait_until,
 )
-from tests.e2e.conftest import BotProcess, Scene
+from tests.e2e.harness import BotProcess, Scene
 
 pytestmark = pytest.mark.slow
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from storage import (
     TaskKind,
     Variant,
 )
-from tests.e2e.conftest import BotProcess, Scene, build_scene, faketime_missing_outside_ci
+from tests.e2e.harness import BotProcess, Scene, build_scene, faketime_missing_outside_ci
 from tests.e2e.proof import notice_text, run_rows, seed_new, task_row
 
 pytestmark = pytest.mark.slow

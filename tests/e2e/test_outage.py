@@ -36,7 +36,7 @@ from tests.e2e.burst import (
     wait_delivered,
     wait_until,
 )
-from tests.e2e.conftest import BotProcess, Scene
+from tests.e2e.harness import BotProcess, Scene
 
 pytestmark = pytest.mark.slow
 

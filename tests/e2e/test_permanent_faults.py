@@ -23,7 +23,7 @@ from fakediscord.messages import StoredMessage
 from fakediscord.models import Webhook
 from storage import NewTask, Payload, Task, TaskKind, Variant
 from storage.payloads import decode_destinations
-from tests.e2e.conftest import BotProcess, Scene, build_scene
+from tests.e2e.harness import BotProcess, Scene, build_scene
 from tests.e2e.proof import (
     channel_notices,
     final_answer,
