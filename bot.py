@@ -29,6 +29,7 @@ from scheduler.engine import Engine, EngineConfig
 from scheduler.protocols import Notice
 from storage import (
     Database,
+    DatabaseUnavailableError,
     GuildSettingsRepository,
     NoticeLevel,
     SchemaTooNewError,
@@ -192,10 +193,15 @@ async def run(settings: Settings) -> int:
     if settings.discord_api_base:
         point_at_api(settings.discord_api_base)
     try:
-        database = await Database.open(settings.database_path)
+        database = await Database.open(
+            settings.database_url.reveal(), pool_size=settings.database_pool_size
+        )
     except SchemaTooNewError as exc:
         print(f"cadence: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except DatabaseUnavailableError as exc:
+        print(f"cadence: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
     try:
         bot = CadenceBot(settings, database)
         stop = asyncio.Event()

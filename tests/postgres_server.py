@@ -1,0 +1,58 @@
+"""Fresh PostgreSQL databases for tests, on the server named by CADENCE_TEST_POSTGRES_URL.
+
+Without the variable the PostgreSQL cases skip, saying how to run them; with ``CI=true`` a
+missing server fails the run instead (CI must never pass by skipping them).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+ENV = "CADENCE_TEST_POSTGRES_URL"
+HOW = "run them with: .ci/postgres.sh python -m pytest -q (a throwaway local cluster)"
+
+
+def server_url() -> str:
+    """The test server's URL; skip (or, under CI, fail) when there is none."""
+    url = os.environ.get(ENV, "").strip()
+    if url:
+        return url
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{ENV} is not set under CI=true: the PostgreSQL tests must run ({HOW})")
+    pytest.skip(f"PostgreSQL tests need {ENV}; {HOW}")
+
+
+def with_database(url: str, name: str) -> str:
+    """``url`` pointing at the database ``name`` on the same server."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def with_password(url: str, password: str) -> str:
+    """``url`` with ``password`` added (the test server trusts 127.0.0.1: any is accepted)."""
+    parts = urlsplit(url)
+    netloc = f"{parts.username}:{password}@{parts.hostname}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@asynccontextmanager
+async def fresh_database() -> AsyncIterator[str]:
+    """Create an empty database for one test, yield its URL, drop it afterwards."""
+    url = server_url()
+    name = f"cadence_test_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(url)
+    try:
+        strategy = " STRATEGY file_copy" if admin.get_server_version().major >= 15 else ""
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0{strategy}')
+        try:
+            yield with_database(url, name)
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
