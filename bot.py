@@ -22,7 +22,7 @@ import cogs
 from cogs.alerting import DiscordAlerter
 from cogs.delivery import DiscordDeliverer
 from cogs.pacing import SlidingWindowPacer, pace_requests
-from config import Settings, SettingsError, describe_settings, load_settings
+from config import DatabaseUrl, Settings, SettingsError, describe_settings, load_settings
 from scheduler.api import SchedulerAPI
 from scheduler.control import TaskControl
 from scheduler.engine import Engine, EngineConfig
@@ -35,6 +35,7 @@ from storage import (
     SchemaTooNewError,
     StateRepository,
 )
+from storage.copy import TargetNotEmptyError, copy_database
 
 log = logging.getLogger("cadence")
 
@@ -237,6 +238,30 @@ async def run(settings: Settings) -> int:
     return EXIT_OK
 
 
+async def copy_database_cli(settings: Settings, target: DatabaseUrl) -> int:
+    """`--copy-database-to`: copy DATABASE_URL's database into the empty `target`, verify."""
+    try:
+        async with (
+            Database.open(settings.database_url.reveal()) as source,
+            Database.open(target.reveal()) as destination,
+        ):
+            report = await copy_database(source, destination)
+    except (SchemaTooNewError, TargetNotEmptyError) as exc:
+        print(f"cadence: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except DatabaseUnavailableError as exc:
+        print(f"cadence: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    print(f"Copied {settings.database_url} to {target}; every table verified:")
+    for table in report.target:
+        print(f"  {table.table:<15} {table.rows:>10,} rows  checksum {table.checksum[:16]}")
+    print(
+        f"Now set DATABASE_URL={target} in .env (with your real password), and start Cadence. "
+        f"The source, {settings.database_url}, was not changed: keep it as a backup."
+    )
+    return EXIT_OK
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bot.py", description="Run the Cadence Discord bot.")
     parser.add_argument(
@@ -248,6 +273,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--db", metavar="PATH", help="with --sandbox: keep the sandbox's database in PATH"
     )
+    parser.add_argument(
+        "--copy-database-to",
+        metavar="URL",
+        help="copy the whole database (DATABASE_URL) into this empty one "
+        "(postgresql://… or sqlite:///…), verify it, and exit",
+    )
     return parser.parse_args(argv)
 
 
@@ -258,7 +289,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.sandbox:
         return run_sandbox_cli(args.db)
     try:
-        settings = load_settings(env_file=args.env_file)
+        settings = load_settings(
+            env_file=args.env_file, require_token=args.copy_database_to is None
+        )
+        if args.copy_database_to is not None:
+            target = DatabaseUrl.parse(args.copy_database_to, "--copy-database-to")
+            return asyncio.run(copy_database_cli(settings, target))
     except SettingsError as exc:
         print(f"cadence: {exc}", file=sys.stderr)
         return EXIT_CONFIG

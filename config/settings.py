@@ -76,6 +76,11 @@ class DatabaseUrl:
     def __init__(self, url: str) -> None:
         self._url = url
 
+    @classmethod
+    def parse(cls, raw: str, variable: str = "DATABASE_URL") -> DatabaseUrl:
+        """Validate ``raw``; SettingsError (naming ``variable``, password masked) if bad."""
+        return _database_url(variable, raw.strip())
+
     def reveal(self) -> str:
         return self._url
 
@@ -144,11 +149,13 @@ def load_settings(
     *,
     env_file: str | Path | None = ".env",
     sandbox: bool = False,
+    require_token: bool = True,
 ) -> Settings:
     """Build `Settings` from `environ` (default `os.environ`) over the values of `env_file`.
 
     Real environment variables win over `.env`. Raises `SettingsError` naming the first bad
-    variable. In sandbox mode no token is needed and `MIN_INTERVAL_SECONDS` defaults to 5.
+    variable. In sandbox mode no token is needed and `MIN_INTERVAL_SECONDS` defaults to 5;
+    `require_token=False` is for commands that never connect to Discord (database copies).
     """
     values: dict[str, str] = {}
     if env_file is not None and Path(env_file).is_file():
@@ -157,7 +164,7 @@ def load_settings(
     reader = _Reader(values)
 
     token = reader.text("DISCORD_TOKEN")
-    if not token and not sandbox:
+    if not token and not sandbox and require_token:
         raise SettingsError(
             "DISCORD_TOKEN",
             "is not set; put your bot token in .env (see .env.example), "

@@ -138,6 +138,10 @@ class Database(ABC):
     async def execute_many(self, query: str, rows: Iterable[Params]) -> int:
         """Run one write statement for each parameter row, atomically; return rows changed."""
 
+    @abstractmethod
+    async def execute_batch(self, query: str, rows: Iterable[Params]) -> None:
+        """``execute_many`` without the count: all rows at once (pipelined on PostgreSQL)."""
+
     # ------------------------------------------------------------------- status
 
     @abstractmethod

@@ -187,6 +187,14 @@ class PostgresDatabase(Database):
                 changed += _row_count(statement.get_statusmsg())
         return changed
 
+    async def execute_batch(self, query: str, rows: Iterable[Params]) -> None:
+        """All rows through asyncpg's pipelined ``executemany``, in one transaction."""
+        batch = [to_numbered(query, params) for params in rows]
+        if not batch:
+            return
+        async with self.transaction(), self._writing() as conn:
+            await conn.executemany(batch[0][0], [args for _, args in batch])
+
     # ------------------------------------------------------------------- status
 
     async def size_bytes(self) -> int:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from storage._codec import dump_json
 from storage._rows import run_from_row
+from storage.batch import columns_of, unique_keys, unnest_update
 from storage.database import ConstraintError, Database
 from storage.errors import RunExistsError, RunNotFoundError, TaskNotFoundError
 from storage.models import Run, RunStats, RunStatus, RunTrigger
@@ -179,7 +180,13 @@ class RunRepository:
             )
             for run in finished
         ]
-        return await self._db.execute_many(_FINISH, rows) if rows else 0
+        if not rows:
+            return 0
+        if self._db.dialect.is_postgres and unique_keys([row[-1] for row in rows]):
+            columns = ["status", "finished_at", "late_by_ms", "attempts", "error", "message_ids"]
+            query = unnest_update("runs", "id", columns)
+            return await self._db.execute(query, columns_of([(row[-1], *row[:-1]) for row in rows]))
+        return await self._db.execute_many(_FINISH, rows)
 
     async def record_many(
         self,

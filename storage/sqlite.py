@@ -201,6 +201,10 @@ class SqliteDatabase(Database):
             cursor = await self._conn.executemany(query, rows)
             return cursor.rowcount
 
+    async def execute_batch(self, query: str, rows: Iterable[Params]) -> None:
+        """``execute_many`` without the count."""
+        await self.execute_many(query, rows)
+
     # ------------------------------------------------------------------- status
 
     async def size_bytes(self) -> int:

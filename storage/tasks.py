@@ -17,6 +17,7 @@ from storage._rows import (
     task_or_none,
     task_update_columns,
 )
+from storage.batch import columns_of, unique_keys, unnest_from, unnest_update
 from storage.database import ConstraintError, Database
 from storage.errors import DuplicateTaskError, TaskNotFoundError
 from storage.models import NewTask, Task, TaskStatus
@@ -101,7 +102,7 @@ class TaskRepository:
         """
         rows = [new_task_columns(new) for new in news]
         try:
-            await self._db.execute_many(query, rows)
+            await self._db.execute_batch(query, rows)
         except ConstraintError as error:
             if error.kind == "unique":
                 raise _duplicate(error, name="(one of the imported names)", job_id=None) from error
@@ -411,6 +412,11 @@ class TaskRepository:
             groups.setdefault(tuple(stored), []).append((*stored.values(), task_id))
         changed = 0
         for columns, rows in groups.items():
+            if self._db.dialect.is_postgres and unique_keys([row[-1] for row in rows]):
+                query = unnest_update("tasks", "id", columns)
+                params = columns_of([(row[-1], *row[:-1]) for row in rows])
+                changed += await self._db.execute(query, params)
+                continue
             assignments = ", ".join(f"{column} = ?" for column in columns)
             changed += await self._db.execute_many(
                 f"UPDATE tasks SET {assignments} WHERE id = ?", rows
@@ -428,18 +434,26 @@ class TaskRepository:
             " OR (max_runs IS NOT NULL AND run_count + 1 >= max_runs))"
         )
         # Every expression reads the row as it was before this UPDATE.
-        query = f"""
-            UPDATE tasks SET
-                last_run_at = ?, run_count = run_count + 1,
+        assignments = f"""
+                run_count = run_count + 1,
                 rotation_index = rotation_index + 1, consecutive_failures = 0,
                 status = CASE WHEN {over} THEN 'completed' ELSE status END,
                 next_run_at = CASE WHEN {over} THEN NULL ELSE next_run_at END,
                 updated_at = ?, updated_by = NULL
-            WHERE id = ?
         """
         at_ms = to_ms(at)
+        if not runs:
+            return 0
+        if self._db.dialect.is_postgres and unique_keys([task_id for task_id, _ in runs]):
+            query = f"""
+                UPDATE tasks SET last_run_at = v.last_run_at, {assignments}
+                FROM {unnest_from(["id", "last_run_at"])} WHERE tasks.id = v.id
+            """
+            params = [at_ms, *columns_of([(task_id, to_ms(instant)) for task_id, instant in runs])]
+            return await self._db.execute(query, params)
+        query = f"""UPDATE tasks SET last_run_at = ?, {assignments} WHERE id = ?"""
         rows = [(to_ms(instant), at_ms, task_id) for task_id, instant in runs]
-        return await self._db.execute_many(query, rows) if rows else 0
+        return await self._db.execute_many(query, rows)
 
     async def delete(self, task_id: int) -> bool:
         """Delete a task and (by cascade) its runs; False when there was none."""
