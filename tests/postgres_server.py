@@ -6,14 +6,21 @@ missing server fails the run instead (CI must never pass by skipping them).
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sqlite3
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+
+from storage.dialect import to_numbered
 
 ENV = "CADENCE_TEST_POSTGRES_URL"
 HOW = "run them with: .ci/postgres.sh python -m pytest -q (a throwaway local cluster)"
@@ -56,3 +63,25 @@ async def fresh_database() -> AsyncIterator[str]:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+def query_rows(target: str | Path, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Read rows straight from a bot's database, SQLite file or PostgreSQL URL alike
+    (``?`` placeholders), without the bot's storage layer. Safe to call from inside a running
+    event loop: PostgreSQL is read on a thread of its own."""
+    target = str(target)
+    if target.startswith(("postgresql://", "postgres://")):
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, _pg_rows(target, sql, params)).result()
+    with sqlite3.connect(target) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(row) for row in conn.execute(sql, params)]
+
+
+async def _pg_rows(url: str, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+    text, args = to_numbered(sql, params)
+    conn = await asyncpg.connect(url)
+    try:
+        return [dict(row) for row in await conn.fetch(text, *args)]
+    finally:
+        await conn.close()

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from scheduler.control import TaskControl
 from scheduler.engine import Engine
 from storage import CatchUp, Database, NewTask, Task, TaskKind
 from tests.fakes import RecordingAlerter, RecordingDeliverer
+from tests.postgres_server import fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKETIME_LIBS = sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))
@@ -66,17 +68,21 @@ class BotProcess:
     process: asyncio.subprocess.Process | None = None
     log_path: Path | None = None
     starts: int = 0
+    database_url: str | None = None
+    """A PostgreSQL database to use instead of the SQLite file ``tmp/cadence.db``."""
 
     @property
-    def db_path(self) -> Path:
-        return self.tmp / "cadence.db"
+    def db_path(self) -> str | Path:
+        """The bot's database: the SQLite file, or the PostgreSQL URL."""
+        return self.database_url or self.tmp / "cadence.db"
 
     def environment(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DEV_"))}
         env.update(
             DISCORD_TOKEN=self.fd.token,
             DISCORD_API_BASE=self.fd.url,
-            DATABASE_PATH=str(self.db_path),
+            DATABASE_PATH=str(self.tmp / "cadence.db"),
+            DATABASE_URL=self.database_url or "",
             DEV_GUILD_ID=str(self.scene.guild.id),
             DEV_CHANNEL_ID=str(self.scene.dev.id),
             ALERT_CHANNEL_ID=str(self.scene.alerts.id),
@@ -144,19 +150,31 @@ async def fd(scene: Scene) -> AsyncIterator[FakeDiscord]:
         await server.stop()
 
 
+BACKENDS = ("sqlite", "postgres")
+"""For ``@pytest.mark.parametrize("bot", BACKENDS, indirect=True)``: a proof on each backend."""
+
+
 @pytest.fixture
-async def bot(fd: FakeDiscord, scene: Scene, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    process = BotProcess(fd, scene, tmp_path)
-    try:
-        yield process
-    finally:
-        if process.process is not None and process.process.returncode is None:
-            process.process.kill()
-            await process.process.wait()
+async def bot(
+    request: pytest.FixtureRequest, fd: FakeDiscord, scene: Scene, tmp_path: Path
+) -> AsyncIterator[BotProcess]:
+    """The bot process over a SQLite file, or over a fresh PostgreSQL database when the test
+    parametrizes ``bot`` indirectly with ``"postgres"``."""
+    async with AsyncExitStack() as stack:
+        url = None
+        if getattr(request, "param", "sqlite") == "postgres":
+            url = await stack.enter_async_context(fresh_database())
+        process = BotProcess(fd, scene, tmp_path, database_url=url)
+        try:
+            yield process
+        finally:
+            if process.process is not None and process.process.returncode is None:
+                process.process.kill()
+                await process.process.wait()
 
 
 async def seed_task(
-    db_path: Path,
+    db_path: str | Path,
     *,
     name: str,
     kind: str,
