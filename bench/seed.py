@@ -21,6 +21,7 @@ from storage import CatchUp, Database, NewTask, TaskKind, TaskRepository, TaskSt
 __all__ = ["SeedStats", "cron_expressions", "seed_database", "seed_tasks"]
 
 SEED = 20_251_122
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 BATCH = 50_000
 GUILDS = 1000
 PAUSED_SHARE = 0.03
@@ -222,8 +223,15 @@ def _next(schedule: Schedule, now: datetime) -> datetime:
     return fire
 
 
-async def seed_database(path: Path, size: int, now: datetime, *, seed: int = SEED) -> SeedStats:
-    """Write ``size`` tasks into a fresh SQLite file at ``path``, in batches of 50k."""
+async def seed_database(
+    path: str | Path, size: int, now: datetime, *, seed: int = SEED
+) -> SeedStats:
+    """Write ``size`` tasks into a fresh SQLite file at ``path`` (or into the empty PostgreSQL
+    database at the URL ``path``), in batches of 50k."""
+    if str(path).startswith(POSTGRES_SCHEMES):
+        async with Database.open(str(path)) as db:
+            return await seed_tasks(db, size, now, seed=seed)
+    path = Path(path)
     for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         leftover.unlink(missing_ok=True)
     async with Database.open(path) as db:
