@@ -261,7 +261,7 @@ def _on_postgres(args: argparse.Namespace, size: int, folder: Path) -> int:
             ours = run_child(MODULE, ["--child", "ours", "--prefix", key, *common])
             late = lateness_ms(ours["lateness"])
             rows.append(
-                [f"({key}) {args.count:,} {label}", f"{ours['ran']}/{args.count}",
+                [f"({key}) {args.count:,} {label}", f"{ours['ran']:,}/{args.count:,}",
                  _fmt(late["p50"]), _fmt(late["p99"]), _fmt(late["max"])]
             )  # fmt: skip
             failed |= ours["ran"] < args.count or ours["doubled"] > 0
