@@ -23,7 +23,7 @@ import pytest
 from storage.dialect import to_numbered
 
 ENV = "CADENCE_TEST_POSTGRES_URL"
-HOW = "run them with: .ci/postgres.sh python -m pytest -q (a throwaway local cluster)"
+HOW = "run them with: .ci/postgres.sh .venv/bin/python -m pytest -q (a throwaway cluster)"
 
 
 def server_url() -> str:
