@@ -17,8 +17,9 @@ import discord
 
 from cogs.bot import CadenceBot, __version__
 from cogs.running import NotReadyError, running
-from config import Settings, SettingsError, describe_settings, load_settings
-from storage import Database, SchemaTooNewError
+from config import DatabaseUrl, Settings, SettingsError, describe_settings, load_settings
+from storage import Database, DatabaseUnavailableError, SchemaTooNewError
+from storage.copy import TargetNotEmptyError, copy_database
 
 log = logging.getLogger("cadence")
 
@@ -41,10 +42,15 @@ def configure_logging(level: str) -> None:
 async def run(settings: Settings) -> int:
     """Open the database, run the bot until it is closed or a stop signal arrives."""
     try:
-        database = await Database.open(settings.database_path)
+        database = await Database.open(
+            settings.database_url.reveal(), pool_size=settings.database_pool_size
+        )
     except SchemaTooNewError as exc:
         print(f"cadence: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except DatabaseUnavailableError as exc:
+        print(f"cadence: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
     try:
         bot = CadenceBot(settings, database)
         stop = asyncio.Event()
@@ -94,6 +100,30 @@ async def _until_stopped(connection: asyncio.Task[None], stop: asyncio.Event) ->
         connection.result()
 
 
+async def copy_database_cli(settings: Settings, target: DatabaseUrl) -> int:
+    """`--copy-database-to`: copy DATABASE_URL's database into the empty `target`, verify."""
+    try:
+        async with (
+            Database.open(settings.database_url.reveal()) as source,
+            Database.open(target.reveal()) as destination,
+        ):
+            report = await copy_database(source, destination)
+    except (SchemaTooNewError, TargetNotEmptyError) as exc:
+        print(f"cadence: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except DatabaseUnavailableError as exc:
+        print(f"cadence: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    print(f"Copied {settings.database_url} to {target}; every table verified:")
+    for table in report.target:
+        print(f"  {table.table:<15} {table.rows:>10,} rows  checksum {table.checksum[:16]}")
+    print(
+        f"Now set DATABASE_URL={target} in .env (with your real password), and start Cadence. "
+        f"The source, {settings.database_url}, was not changed: keep it as a backup."
+    )
+    return EXIT_OK
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bot.py", description="Run the Cadence Discord bot.")
     parser.add_argument(
@@ -105,6 +135,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--db", metavar="PATH", help="with --sandbox: keep the sandbox's database in PATH"
     )
+    parser.add_argument(
+        "--copy-database-to",
+        metavar="URL",
+        help="copy the whole database (DATABASE_URL) into this empty one "
+        "(postgresql://… or sqlite:///…), verify it, and exit",
+    )
     return parser.parse_args(argv)
 
 
@@ -115,7 +151,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.sandbox:
         return run_sandbox_cli(args.db)
     try:
-        settings = load_settings(env_file=args.env_file)
+        settings = load_settings(
+            env_file=args.env_file, require_token=args.copy_database_to is None
+        )
+        if args.copy_database_to is not None:
+            target = DatabaseUrl.parse(args.copy_database_to, "--copy-database-to")
+            return asyncio.run(copy_database_cli(settings, target))
     except SettingsError as exc:
         print(f"cadence: {exc}", file=sys.stderr)
         return EXIT_CONFIG

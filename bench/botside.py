@@ -35,7 +35,7 @@ __all__ = [
 @asynccontextmanager
 async def running_bot(
     world: World,
-    db_path: Path,
+    db_path: str | Path,
     *,
     dev_channel_id: int | None = None,
     settings: Mapping[str, str] | None = None,

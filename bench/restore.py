@@ -50,6 +50,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the seeded files here")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results here")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="seed and restore on PostgreSQL: a server URL where a scratch database may be "
+        "created (the baseline, which does not depend on the backend, is not run)",
+    )
     parser.add_argument("--child", choices=("ours", "baseline"), help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--not-before", type=float, default=0.0, help=argparse.SUPPRESS)
@@ -102,7 +108,7 @@ def command_line() -> str:
 
 
 def _run_child(
-    kind: str, db: Path, *, not_before: float = 0.0, timeout: float | None = None
+    kind: str, db: str | Path, *, not_before: float = 0.0, timeout: float | None = None
 ) -> dict[str, Any] | None:
     """Run one measurement in a fresh interpreter; None when it timed out."""
     command = [sys.executable, "-m", "bench.restore", "--child", kind, "--db", str(db)]
@@ -211,6 +217,8 @@ def summary_table(results: list[dict[str, Any]]) -> str:
 
 def _baseline_for(size: int, args: argparse.Namespace) -> tuple[bool, float | None, str]:
     """Whether to run the baseline at this size, its time limit, and a note when skipped."""
+    if args.postgres:
+        return False, None, "not run on PostgreSQL (see the SQLite run)"
     if args.no_baseline_above is not None and size > args.no_baseline_above:
         return False, None, f"not run (--no-baseline-above {args.no_baseline_above:,})"
     if args.quick and size > min(_sizes(args)):
@@ -219,9 +227,19 @@ def _baseline_for(size: int, args: argparse.Namespace) -> tuple[bool, float | No
 
 
 def run_size(size: int, folder: Path, args: argparse.Namespace, rate: float) -> dict[str, Any]:
-    """Seed one file, measure ours then the baseline on it."""
-    path = folder / f"restore-{size}.sqlite3"
+    """Seed one file (or PostgreSQL database), measure ours then the baseline on it."""
+    from bench.common import database_target  # bench.common imports this module
+
+    with database_target(folder, f"restore-{size}.sqlite3", args.postgres) as target:
+        return _run_size(size, target, folder, args, rate)
+
+
+def _run_size(
+    size: int, path: str, folder: Path, args: argparse.Namespace, rate: float
+) -> dict[str, Any]:
     lead = 5.0 + size * rate * 1.5  # every next_run_at after seeding, yet a full window ahead
+    if args.postgres:
+        lead *= 3  # seeding over a socket is slower
     now = (datetime.now(UTC) + timedelta(seconds=lead)).replace(microsecond=0)
     seeded = asyncio.run(seed_database(path, size, now))
     ours = _run_child("ours", path, not_before=now.timestamp() - 2.0)
@@ -235,9 +253,10 @@ def run_size(size: int, folder: Path, args: argparse.Namespace, rate: float) -> 
             "or run without --quick"
         )
     print(size_block(size, seeded, ours, base, note), flush=True)
-    if args.keep is None:
-        for name in (path.name, path.name + "-wal", path.name + "-shm"):
-            (folder / name).unlink(missing_ok=True)
+    if args.keep is None and not args.postgres:
+        name = Path(path).name
+        for leftover in (name, name + "-wal", name + "-shm"):
+            (folder / leftover).unlink(missing_ok=True)
     return {"size": size, "seeded": seeded, "ours": ours, "base": base, "note": note}
 
 

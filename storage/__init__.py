@@ -1,7 +1,8 @@
-"""Cadence storage: one SQLite database (aiosqlite), numbered migrations, repositories that
-return frozen dataclasses. Knows nothing of discord or APScheduler.
+"""Cadence storage: SQLite (aiosqlite) or PostgreSQL (asyncpg) behind one contract, numbered
+migrations per backend, repositories that return frozen dataclasses. Knows nothing of discord
+or APScheduler.
 
-    db = await Database.open(settings.database_path)
+    db = await Database.open(settings.database_url)   # a path, sqlite:///…, postgresql://…
     tasks = TaskRepository(db)
     ...
     await db.close()
@@ -10,8 +11,9 @@ return frozen dataclasses. Knows nothing of discord or APScheduler.
 from __future__ import annotations
 
 from storage.audit import AuditRepository
-from storage.database import Database
+from storage.database import ConstraintError, Database, masked_url
 from storage.errors import (
+    DatabaseUnavailableError,
     DuplicateTaskError,
     RunExistsError,
     RunNotFoundError,
@@ -69,7 +71,9 @@ __all__ = [
     "AuditRepository",
     "CatchUp",
     "ChannelDestination",
+    "ConstraintError",
     "Database",
+    "DatabaseUnavailableError",
     "Destination",
     "DuplicateTaskError",
     "Embed",
@@ -107,5 +111,6 @@ __all__ = [
     "WebhookDestination",
     "from_ms",
     "latest_version",
+    "masked_url",
     "to_ms",
 ]

@@ -53,6 +53,10 @@ def build_scene() -> Scene:
     return Scene(world, guild, admin, member, general, news, dev, alerts)
 
 
+BACKENDS = ("sqlite", "postgres")
+"""For ``@pytest.mark.parametrize("bot", BACKENDS, indirect=True)``: a proof on each backend."""
+
+
 @dataclass
 class BotProcess:
     """`python bot.py` with its own database and environment, logs kept in a file."""
@@ -64,17 +68,21 @@ class BotProcess:
     process: asyncio.subprocess.Process | None = None
     log_path: Path | None = None
     starts: int = 0
+    database_url: str | None = None
+    """A PostgreSQL database to use instead of the SQLite file ``tmp/cadence.db``."""
 
     @property
-    def db_path(self) -> Path:
-        return self.tmp / "cadence.db"
+    def db_path(self) -> str | Path:
+        """The bot's database: the SQLite file, or the PostgreSQL URL."""
+        return self.database_url or self.tmp / "cadence.db"
 
     def environment(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DEV_"))}
         env.update(
             DISCORD_TOKEN=self.fd.token,
             DISCORD_API_BASE=self.fd.url,
-            DATABASE_PATH=str(self.db_path),
+            DATABASE_PATH=str(self.tmp / "cadence.db"),
+            DATABASE_URL=self.database_url or "",
             DEV_GUILD_ID=str(self.scene.guild.id),
             DEV_CHANNEL_ID=str(self.scene.dev.id),
             ALERT_CHANNEL_ID=str(self.scene.alerts.id),
@@ -129,7 +137,7 @@ class BotProcess:
 
 
 async def seed_task(
-    db_path: Path,
+    db_path: str | Path,
     *,
     name: str,
     kind: str,

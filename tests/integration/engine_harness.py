@@ -1,4 +1,5 @@
-"""An engine over a real SQLite file, with a fake clock and recording fakes."""
+"""An engine over a real database (a SQLite file or PostgreSQL), with a fake clock and
+recording fakes."""
 
 from __future__ import annotations
 
@@ -79,9 +80,11 @@ def scheduler_api(engine: Engine, control: TaskControl) -> SchedulerAPI:
 
 @dataclass
 class Harness:
-    """One engine over one database file; `restart()` builds a fresh engine on the same file."""
+    """One engine over one database; `restart()` builds a fresh engine on the same database.
 
-    path: Path
+    `target` is a file path or a PostgreSQL URL (see `Database.open`)."""
+
+    target: str | Path
     clock: FakeClock
     deliverer: RecordingDeliverer = field(default_factory=RecordingDeliverer)
     alerter: RecordingAlerter = field(default_factory=RecordingAlerter)
@@ -91,7 +94,7 @@ class Harness:
     control: TaskControl | None = None
 
     async def open(self) -> Harness:
-        self.db = await Database.open(self.path)
+        self.db = await Database.open(self.target)
         self.engine = Engine(
             self.db,
             deliverer=self.deliverer,

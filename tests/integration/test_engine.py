@@ -268,6 +268,7 @@ async def test_other_guilds_run_is_dispatched_among_the_first_few(harness: Harne
     assert order.index(lone.id) < 5
 
 
+@pytest.mark.sqlite_only  # counts statements through SQLite's trace hook
 async def test_a_burst_is_written_before_its_first_post_and_finished_in_a_few_writes(
     harness: Harness,
 ) -> None:

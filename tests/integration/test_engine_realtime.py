@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from scheduler.clock import SystemClock
 from scheduler.engine import Engine, EngineConfig
@@ -25,9 +24,9 @@ class StampingDeliverer(RecordingDeliverer):
         return await super().deliver(delivery)
 
 
-async def test_apscheduler_wakes_the_engine_at_the_instant(tmp_path: Path) -> None:
+async def test_apscheduler_wakes_the_engine_at_the_instant(database_target: str) -> None:
     deliverer = StampingDeliverer()
-    async with Database.open(tmp_path / "rt.db") as db:
+    async with Database.open(database_target) as db:
         engine = Engine(
             db,
             deliverer=deliverer,
@@ -63,14 +62,14 @@ async def test_apscheduler_wakes_the_engine_at_the_instant(tmp_path: Path) -> No
     assert deliverer.arrived[0] >= due  # never early
 
 
-async def test_an_instant_due_while_a_big_tick_runs_is_not_lost(tmp_path: Path) -> None:
+async def test_an_instant_due_while_a_big_tick_runs_is_not_lost(database_target: str) -> None:
     """3,000 due at T and one at T + 20 ms: the second wake falls due while the first is
     still working. Handing APScheduler a past time then would make it drop its one-shot wake
     job (max_instances=1) and the last task would never run."""
     from storage import CatchUp
 
     deliverer = StampingDeliverer()
-    async with Database.open(tmp_path / "wake.db") as db:
+    async with Database.open(database_target) as db:
         engine = Engine(
             db,
             deliverer=deliverer,

@@ -39,6 +39,7 @@ from storage import (
     WebhookDestination,
     to_ms,
 )
+from storage.sqlite import SqliteDatabase
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 GUILD = 111
@@ -74,8 +75,17 @@ async def insert_raw(db: Database, rows: Iterable[tuple[int | None, str, str, in
     return await db.execute_many(query, rows)
 
 
-async def traced_plan(db: Database, call: Callable[[], Awaitable[object]], table: str) -> str:
-    """Run ``call``, capture the SELECT it sent about ``table`` and return its query plan."""
+async def traced_plan(
+    db: Database, call: Callable[[], Awaitable[object]], table: str
+) -> str | None:
+    """Run ``call``, capture the SELECT it sent about ``table`` and return SQLite's query plan.
+
+    None on PostgreSQL: its planner chooses by table statistics (a sequential scan of a small
+    table is the right plan there), so plans are only pinned down on SQLite.
+    """
+    if db.dialect.is_postgres:
+        return None
+    assert isinstance(db, SqliteDatabase)
     statements: list[str] = []
     await db.set_trace(statements.append)
     try:
@@ -338,7 +348,7 @@ async def test_search_names_uses_the_name_index_at_100k(
     assert found == [f"task-0999{i:02d}" for i in range(25)]
     assert substring == ["task-099999"]
     plan = await traced_plan(db, lambda: tasks.search_names(GUILD, "task-01"), "tasks")
-    assert "tasks_guild_name" in plan
+    assert plan is None or "tasks_guild_name" in plan
 
 
 # ------------------------------------------------------------------ update / delete
@@ -548,8 +558,9 @@ async def test_due_before_and_next_due_after(db: Database, tasks: TaskRepository
     assert [t.id for t in after] == [by_hour[3].id, by_hour[5].id]
 
     plan = await traced_plan(db, lambda: tasks.due_before(T0, limit=5), "tasks")
-    assert "tasks_status_next_run" in plan
-    assert "SCAN tasks" not in plan and "TEMP B-TREE" not in plan
+    if plan is not None:
+        assert "tasks_status_next_run" in plan
+        assert "SCAN tasks" not in plan and "TEMP B-TREE" not in plan
 
 
 async def test_load_schedule_index_at_200k(db: Database, tasks: TaskRepository) -> None:
@@ -580,7 +591,8 @@ async def test_load_schedule_index_at_200k(db: Database, tasks: TaskRepository) 
     assert index.next_run_at_ms.typecode == index.task_ids.typecode == "q"
     assert list(zip(times, ids, strict=True)) == expected
     plan = await traced_plan(db, tasks.load_schedule_index, "tasks")
-    assert "COVERING INDEX tasks_status_next_run" in plan and "TEMP B-TREE" not in plan
+    if plan is not None:
+        assert "COVERING INDEX tasks_status_next_run" in plan and "TEMP B-TREE" not in plan
 
 
 async def test_load_schedule_index_of_an_empty_database(tasks: TaskRepository) -> None:
@@ -671,4 +683,5 @@ async def test_index_window(db: Database, tasks: TaskRepository) -> None:
     assert await tasks.index_window(base - 1, base + 30, 2) == [(base, 1), (base + 10, 2)]
     assert await tasks.index_window(base + 30, base + 99, None) == []
     plan = await traced_plan(db, lambda: tasks.index_window(base, base + 20, 5), "tasks")
-    assert "COVERING INDEX tasks_status_next_run" in plan and "TEMP B-TREE" not in plan
+    if plan is not None:
+        assert "COVERING INDEX tasks_status_next_run" in plan and "TEMP B-TREE" not in plan
