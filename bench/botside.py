@@ -1,5 +1,5 @@
 """The real CadenceBot in this process against fakediscord over real sockets, as the
-command tests run it (tests/commands/conftest.py), plus what the benches read back from the
+command tests run it (tests/commands/harness.py), plus what the benches read back from the
 emulator: accepted message creates and posts counted by nonce."""
 
 from __future__ import annotations
@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import discord
-import yarl
-
-from bot import CadenceBot
+from cogs.bot import CadenceBot
+from cogs.running import running
 from config import load_settings
 from fakediscord import FakeDiscord, World
 from fakediscord.rest import RecordedRequest
@@ -37,7 +35,7 @@ __all__ = [
 @asynccontextmanager
 async def running_bot(
     world: World,
-    db_path: Path,
+    db_path: str | Path,
     *,
     dev_channel_id: int | None = None,
     settings: Mapping[str, str] | None = None,
@@ -45,27 +43,18 @@ async def running_bot(
 ) -> AsyncIterator[tuple[FakeDiscord, CadenceBot]]:
     """Start fakediscord and the bot on ``db_path``; yield both once the bot is ready."""
     fd = await FakeDiscord.start(world, settings=emulator)
-    old = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    discord.http.Route.BASE = f"{fd.url}/api/v10"
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fd.ws_url)
     environ = {"DISCORD_TOKEN": fd.token, "MIN_INTERVAL_SECONDS": "60", **(settings or {})}
     if dev_channel_id is not None:
         environ["DEV_CHANNEL_ID"] = str(dev_channel_id)
     database = await Database.open(db_path)
     bot = CadenceBot(load_settings(environ, env_file=None), database, guild_ready_timeout=0.05)
-    runner: asyncio.Task[None] | None = None
     try:
-        await bot.login(fd.token)
-        runner = asyncio.create_task(bot.connect(reconnect=False))
-        await asyncio.wait_for(bot.wait_until_ready(), 30)
-        yield fd, bot
+        async with running(bot, fd.token, api_base=fd.url, ready_timeout=30, reconnect=False):
+            await asyncio.wait_for(bot.started.wait(), 30)
+            yield fd, bot
     finally:
-        await bot.close()
-        if runner is not None:
-            await asyncio.gather(runner, return_exceptions=True)
         await database.close()
         await fd.stop()
-        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old
 
 
 def accepted_creates(fd: FakeDiscord) -> list[RecordedRequest]:

@@ -27,6 +27,7 @@ from bench.botside import running_bot
 from bench.common import (
     EXIT_LOST,
     cron_tasks,
+    database_target,
     header,
     lateness_ms,
     quiet_background,
@@ -52,6 +53,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="10k tasks stored")
     parser.add_argument("--tasks", type=int, help="tasks stored in all")
     parser.add_argument("--repeat", type=int, default=50, help="measured runs per command")
+    parser.add_argument(
+        "--postgres", metavar="URL", help="store the tasks in a scratch PostgreSQL database"
+    )
     return parser.parse_args(argv)
 
 
@@ -70,8 +74,7 @@ async def _timed(
     return latencies, refused
 
 
-async def measure(size: int, repeat: int, folder: Path) -> dict[str, Any]:
-    path = folder / "commands.sqlite3"
+async def measure(size: int, repeat: int, path: str) -> dict[str, Any]:
     seeded = await quiet_background(path, max(0, size - IN_GUILD))
     world = World()
     guild = world.add_guild("Commands", owner="owner")
@@ -106,8 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     header(MODULE, f"slash-command latency with {size:,} tasks stored ({IN_GUILD} in the guild)")
     quiet_logging()
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="cadence-commands-") as scratch:
-        result = asyncio.run(measure(size, args.repeat, Path(scratch)))
+    with (
+        tempfile.TemporaryDirectory(prefix="cadence-commands-") as scratch,
+        database_target(Path(scratch), "commands.sqlite3", args.postgres) as target,
+    ):
+        result = asyncio.run(measure(size, args.repeat, target))
     rows = []
     refused = 0
     for name in ("/schedule cron", "/schedule list"):

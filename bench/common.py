@@ -16,16 +16,18 @@ import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-from bench.restore import machine
+from bench.machine import machine
 from bench.seed import SeedStats, cron_expressions, seed_database
 from scheduler.protocols import Delivery
 from scheduler.triggers import date_spec, schedule_from_spec
-from storage import NewTask, TaskKind
+from storage import ChannelDestination, NewTask, Payload, TaskKind, Variant
 
 __all__ = [
     "EXIT_LOST",
@@ -231,8 +233,8 @@ def date_tasks(
                 guild_id=guild_ids[index % len(guild_ids)],
                 created_by=BENCH_USER,
                 timezone="UTC",
-                payload={"variants": [{"content": f"{prefix} {index}"}]},
-                destinations=[{"type": "channel", "channel_id": channel_of(index)}],
+                payload=Payload(variants=(Variant(content=f"{prefix} {index}"),)),
+                destinations=(ChannelDestination(channel_id=channel_of(index)),),
                 next_run_at=instant,
             )
         )
@@ -257,15 +259,40 @@ def cron_tasks(count: int, guild_id: int, channel_id: int, *, prefix: str) -> li
                 guild_id=guild_id,
                 created_by=BENCH_USER,
                 timezone="UTC",
-                payload={"variants": [{"content": f"{prefix} {index} says hello"}]},
-                destinations=[{"type": "channel", "channel_id": channel_id}],
+                payload=Payload(variants=(Variant(content=f"{prefix} {index} says hello"),)),
+                destinations=(ChannelDestination(channel_id=channel_id),),
                 next_run_at=schedule.next_fire(None, quiet),
             )
         )
     return tasks
 
 
-async def quiet_background(path: Path, size: int) -> SeedStats:
+@contextlib.contextmanager
+def database_target(folder: Path, name: str, postgres: str | None) -> Iterator[str]:
+    """Where one bench keeps its database: ``folder/name`` (SQLite), or, when ``postgres``
+    (a server URL) is given, a scratch database created there and dropped afterwards."""
+    if postgres is None:
+        yield str(folder / name)
+        return
+    database = f"cadence_bench_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(postgres, f'CREATE DATABASE "{database}"'))
+    try:
+        yield urlunsplit(urlsplit(postgres)._replace(path=f"/{database}"))
+    finally:
+        asyncio.run(_admin(postgres, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+
+
+async def _admin(server: str, statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(server)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def quiet_background(path: str | Path, size: int) -> SeedStats:
     """``size`` tasks of the restore bench's mix, none due in the next hours."""
     now = (datetime.now(UTC) + QUIET_LEAD).replace(microsecond=0)
     return await seed_database(path, size, now) if size else SeedStats(size=0, now=now)

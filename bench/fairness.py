@@ -38,7 +38,15 @@ from fakediscord.settings import EmulatorSettings
 from scheduler.api import summarize
 from scheduler.engine import Engine
 from scheduler.triggers import date_spec, schedule_from_spec
-from storage import Database, NewTask, TaskKind, TaskRepository
+from storage import (
+    ChannelDestination,
+    Database,
+    NewTask,
+    Payload,
+    TaskKind,
+    TaskRepository,
+    Variant,
+)
 
 MODULE = "bench.fairness"
 LEAD = 6.0
@@ -122,8 +130,8 @@ def summary_tasks(count: int, guild_id: int) -> list[NewTask]:
             NewTask(
                 name=f"summary task {n:03d}", kind=kind, spec=spec, created_at=created,
                 guild_id=guild_id, created_by=1, timezone=zone, start_at=start,
-                payload={"variants": [{"content": f"task {n}"}]},
-                destinations=[{"type": "channel", "channel_id": guild_id + 1 + n % 7}],
+                payload=Payload(variants=(Variant(content=f"task {n}"),)),
+                destinations=(ChannelDestination(channel_id=guild_id + 1 + n % 7),),
                 next_run_at=schedule.next_fire(None, quiet),
             )
         )  # fmt: skip
@@ -137,11 +145,13 @@ async def summary_figures(folder: Path) -> dict[str, Any]:
         engine = Engine(db, deliverer=NullDeliverer(), alerter=NullAlerter())
         listed, built, paged = [], [], []
         for _ in range(BUILDS):
-            engine.forget_guild_zone(SUMMARY_GUILD)
+            engine.zones.forget(SUMMARY_GUILD)
             t0 = time.perf_counter()
             tasks = await engine.tasks.list_for_guild(SUMMARY_GUILD)
             t1 = time.perf_counter()
-            summary = await summarize(engine, tasks, title="Scheduled tasks")
+            summary = await summarize(
+                tasks, zones=engine.zones, now=engine.clock.now(), title="Scheduled tasks"
+            )
             t2 = time.perf_counter()
             pages = summary.pages()
             t3 = time.perf_counter()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import math
 import sys
 import tempfile
@@ -34,6 +35,7 @@ from typing import Any
 from bench.common import (
     EXIT_LOST,
     RecordingDeliverer,
+    database_target,
     date_tasks,
     emit,
     header,
@@ -66,6 +68,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--tasks", type=int, help="tasks stored besides the measured ones")
     parser.add_argument("--count", type=int, default=1000, help="measured tasks per case")
     parser.add_argument("--e2e-count", type=int, default=100, help="tasks/channels in (c)")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="store the tasks in PostgreSQL: a server URL where a scratch database may be "
+        "created (cases (a) and (b) with ours only; the baseline and (c) stay on SQLite runs)",
+    )
     parser.add_argument("--child", choices=("ours", "baseline"), help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--spread", type=float, default=0.0, help=argparse.SUPPRESS)
@@ -93,6 +101,8 @@ async def measure_ours(path: str, count: int, spread: float, prefix: str) -> dic
     )
     engine = Engine(db, deliverer=deliverer, alerter=NullAlerter(), use_apscheduler=True)
     report = await engine.start()
+    gc.collect()
+    gc.freeze()  # as bot.py does once the bot is ready
     ready = time.time()
     finished = await until_done_or_stuck(
         deliverer, lambda: engine.dispatcher.pending, not_before=first + spread, limit_s=300
@@ -100,6 +110,7 @@ async def measure_ours(path: str, count: int, spread: float, prefix: str) -> dic
     await engine.drain()
     runs = await engine.runs.recent_counts(datetime.fromtimestamp(first, UTC))
     await engine.stop()
+    gc.unfreeze()
     await db.close()
     return {
         "lateness": deliverer.lateness(),
@@ -243,6 +254,26 @@ def _case_row(label: str, ours: dict[str, Any], base: dict[str, Any], count: int
     ]
 
 
+def _on_postgres(args: argparse.Namespace, size: int, folder: Path) -> int:
+    """Cases (a) and (b), ours only, with the tasks stored in a scratch PostgreSQL database."""
+    rows, failed = [], False
+    with database_target(folder, "unused", args.postgres) as url:
+        seeded = asyncio.run(quiet_background(url, size))
+        print(f"seeded {seeded.size:,} tasks in PostgreSQL in {seeded.seconds:.1f} s")
+        for key, label, spread in CASES:
+            common = ["--db", url, "--count", str(args.count), "--spread", str(spread)]
+            ours = run_child(MODULE, ["--child", "ours", "--prefix", key, *common])
+            late = lateness_ms(ours["lateness"])
+            rows.append(
+                [f"({key}) {args.count:,} {label}", f"{ours['ran']:,}/{args.count:,}",
+                 _fmt(late["p50"]), _fmt(late["p99"]), _fmt(late["max"])]
+            )  # fmt: skip
+            failed |= ours["ran"] < args.count or ours["doubled"] > 0
+    print("\nEngine lateness on PostgreSQL (job start − scheduled instant)")
+    print(table(["case", "ours ran", "p50 ms", "p99 ms", "max ms"], rows))
+    return EXIT_LOST if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     if args.child:
@@ -254,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     rows, notes, failed = [], [], False
     with tempfile.TemporaryDirectory(prefix="cadence-lateness-") as scratch:
         folder = Path(scratch)
+        if args.postgres:
+            return _on_postgres(args, size, folder)
         path = folder / "lateness.sqlite3"
         seeded = asyncio.run(quiet_background(path, size))
         print(f"seeded {seeded.size:,} tasks in {seeded.seconds:.1f} s (none due while measuring)")

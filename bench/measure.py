@@ -131,6 +131,8 @@ async def measure_ours(path: str, not_before: float) -> dict[str, Any]:
         use_apscheduler=True,
     )
     report = await engine.start()
+    gc.collect()
+    gc.freeze()  # as bot.py does once the bot is ready
     wall = time.perf_counter() - started
     stall = await monitor.stop()
     result: dict[str, Any] = {
@@ -154,6 +156,7 @@ async def measure_ours(path: str, not_before: float) -> dict[str, Any]:
     result["scan_rss_mb"] = rss_mb() - rss_before
     result["scan_count"] = len(full.task_ids)
     await engine.stop()
+    gc.unfreeze()
     await db.close()
     return result
 

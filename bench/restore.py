@@ -15,19 +15,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import shlex
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from bench.machine import machine
 from bench.seed import SeedStats, seed_database
 
 FULL_SIZES = (10_000, 100_000, 1_000_000)
@@ -50,6 +47,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the seeded files here")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results here")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="seed and restore on PostgreSQL: a server URL where a scratch database may be "
+        "created (the baseline, which does not depend on the backend, is not run)",
+    )
     parser.add_argument("--child", choices=("ours", "baseline"), help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--not-before", type=float, default=0.0, help=argparse.SUPPRESS)
@@ -62,38 +65,6 @@ def _sizes(args: argparse.Namespace) -> list[int]:
     return list(QUICK_SIZES if args.quick else FULL_SIZES)
 
 
-# ----------------------------------------------------------------------------- machine
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def _memory_gb() -> float:
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal:"):
-            return int(line.split()[1]) / 1024 / 1024
-    return 0.0
-
-
-def machine() -> dict[str, str]:
-    """What the figures were measured on."""
-    return {
-        "platform": platform.platform(),
-        "cpu": f"{_cpu_model()}, {os.cpu_count()} cores, {_memory_gb():.0f} GB RAM",
-        "python": platform.python_version(),
-        "apscheduler": version("APScheduler"),
-        "aiosqlite": version("aiosqlite"),
-        "sqlite": sqlite3.sqlite_version,
-    }
-
-
 def command_line() -> str:
     return shlex.join([".venv/bin/python", "-m", "bench.restore", *sys.argv[1:]])
 
@@ -102,7 +73,7 @@ def command_line() -> str:
 
 
 def _run_child(
-    kind: str, db: Path, *, not_before: float = 0.0, timeout: float | None = None
+    kind: str, db: str | Path, *, not_before: float = 0.0, timeout: float | None = None
 ) -> dict[str, Any] | None:
     """Run one measurement in a fresh interpreter; None when it timed out."""
     command = [sys.executable, "-m", "bench.restore", "--child", kind, "--db", str(db)]
@@ -211,6 +182,8 @@ def summary_table(results: list[dict[str, Any]]) -> str:
 
 def _baseline_for(size: int, args: argparse.Namespace) -> tuple[bool, float | None, str]:
     """Whether to run the baseline at this size, its time limit, and a note when skipped."""
+    if args.postgres:
+        return False, None, "not run on PostgreSQL (see the SQLite run)"
     if args.no_baseline_above is not None and size > args.no_baseline_above:
         return False, None, f"not run (--no-baseline-above {args.no_baseline_above:,})"
     if args.quick and size > min(_sizes(args)):
@@ -219,9 +192,19 @@ def _baseline_for(size: int, args: argparse.Namespace) -> tuple[bool, float | No
 
 
 def run_size(size: int, folder: Path, args: argparse.Namespace, rate: float) -> dict[str, Any]:
-    """Seed one file, measure ours then the baseline on it."""
-    path = folder / f"restore-{size}.sqlite3"
+    """Seed one file (or PostgreSQL database), measure ours then the baseline on it."""
+    from bench.common import database_target  # bench.common imports this module
+
+    with database_target(folder, f"restore-{size}.sqlite3", args.postgres) as target:
+        return _run_size(size, target, folder, args, rate)
+
+
+def _run_size(
+    size: int, path: str, folder: Path, args: argparse.Namespace, rate: float
+) -> dict[str, Any]:
     lead = 5.0 + size * rate * 1.5  # every next_run_at after seeding, yet a full window ahead
+    if args.postgres:
+        lead *= 3  # seeding over a socket is slower
     now = (datetime.now(UTC) + timedelta(seconds=lead)).replace(microsecond=0)
     seeded = asyncio.run(seed_database(path, size, now))
     ours = _run_child("ours", path, not_before=now.timestamp() - 2.0)
@@ -235,9 +218,10 @@ def run_size(size: int, folder: Path, args: argparse.Namespace, rate: float) -> 
             "or run without --quick"
         )
     print(size_block(size, seeded, ours, base, note), flush=True)
-    if args.keep is None:
-        for name in (path.name, path.name + "-wal", path.name + "-shm"):
-            (folder / name).unlink(missing_ok=True)
+    if args.keep is None and not args.postgres:
+        name = Path(path).name
+        for leftover in (name, name + "-wal", name + "-shm"):
+            (folder / leftover).unlink(missing_ok=True)
     return {"size": size, "seeded": seeded, "ours": ours, "base": base, "note": note}
 
 

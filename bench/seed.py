@@ -16,11 +16,22 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.triggers import Schedule, date_spec, parse_cron, schedule_from_spec
-from storage import CatchUp, Database, NewTask, TaskKind, TaskRepository, TaskStatus
+from storage import (
+    CatchUp,
+    ChannelDestination,
+    Database,
+    NewTask,
+    Payload,
+    TaskKind,
+    TaskRepository,
+    TaskStatus,
+    Variant,
+)
 
-__all__ = ["SeedStats", "cron_expressions", "seed_database"]
+__all__ = ["SeedStats", "cron_expressions", "seed_database", "seed_tasks"]
 
 SEED = 20_251_122
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 BATCH = 50_000
 GUILDS = 1000
 PAUSED_SHARE = 0.03
@@ -165,11 +176,8 @@ class _Mix:
                 guild_id=guild,
                 created_by=rng.choice(self.users),
                 timezone=zone,
-                payload={"variants": [{"content": rng.choice(CONTENTS)}]},
-                destinations=[
-                    {"type": "channel", "channel_id": rng.choice(self.channels[guild]),
-                     "publish": False}
-                ],
+                payload=Payload(variants=(Variant(content=rng.choice(CONTENTS)),)),
+                destinations=(ChannelDestination(channel_id=rng.choice(self.channels[guild])),),
                 catch_up=rng.choices(_CATCH_UPS, cum_weights=(80, 95, 100))[0],
                 status=TaskStatus.PAUSED if paused else TaskStatus.ACTIVE,
                 paused_reason="paused by an admin" if paused else None,
@@ -222,17 +230,29 @@ def _next(schedule: Schedule, now: datetime) -> datetime:
     return fire
 
 
-async def seed_database(path: Path, size: int, now: datetime, *, seed: int = SEED) -> SeedStats:
-    """Write ``size`` tasks into a fresh SQLite file at ``path``, in batches of 50k."""
+async def seed_database(
+    path: str | Path, size: int, now: datetime, *, seed: int = SEED
+) -> SeedStats:
+    """Write ``size`` tasks into a fresh SQLite file at ``path`` (or into the empty PostgreSQL
+    database at the URL ``path``), in batches of 50k."""
+    if str(path).startswith(POSTGRES_SCHEMES):
+        async with Database.open(str(path)) as db:
+            return await seed_tasks(db, size, now, seed=seed)
+    path = Path(path)
     for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         leftover.unlink(missing_ok=True)
+    async with Database.open(path) as db:
+        return await seed_tasks(db, size, now, seed=seed)
+
+
+async def seed_tasks(db: Database, size: int, now: datetime, *, seed: int = SEED) -> SeedStats:
+    """Write ``size`` tasks into the open (empty) database ``db``, in batches of 50k."""
     stats = SeedStats(size=size, now=now)
     started = time.perf_counter()
     mix = _Mix(random.Random(seed), now)
-    async with Database.open(path) as db:
-        tasks = TaskRepository(db)
-        for start in range(0, size, BATCH):
-            await tasks.create_many(mix.tasks(start, min(BATCH, size - start), stats))
+    tasks = TaskRepository(db)
+    for start in range(0, size, BATCH):
+        await tasks.create_many(mix.tasks(start, min(BATCH, size - start), stats))
     stats.seconds = time.perf_counter() - started
     stats.distinct_cron_keys = len(mix.cron_next)
     return stats

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
+from discordside.checks import manager_refusal
 from scheduler.errors import ScheduleError
 from scheduler.protocols import Notice
 from storage import DuplicateTaskError, NoticeLevel, TaskNotFoundError
 
 if TYPE_CHECKING:
-    from bot import CadenceBot
+    from cogs.bot import CadenceBot
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +55,10 @@ async def ensure_manager(interaction: discord.Interaction) -> None:
     perms = interaction.permissions
     if perms.manage_guild or perms.administrator:
         return
-    settings = await bot.engine.guilds.get(guild.id)
-    role_id = settings.manager_role_id
-    if role_id and any(role.id == role_id for role in interaction.user.roles):
-        return
-    needed = "the Manage Server permission"
-    if role_id:
-        needed += f" or the <@&{role_id}> role"
-    raise NotAllowed(f"You need {needed} to use Cadence's commands in this server.")
+    settings = await bot.services.repositories.guilds.get(guild.id)
+    refusal = manager_refusal(interaction.user, perms, settings.manager_role_id)
+    if refusal is not None:
+        raise NotAllowed(refusal)
 
 
 def user_error(error: BaseException) -> tuple[str, str | None] | None:
@@ -108,10 +105,9 @@ async def handle_error(interaction: discord.Interaction, error: BaseException, w
             f"Sorry, something went wrong on our side. Error id `{error_id}`: the bot's "
             "operator can find the details in the logs."
         )
-        bot = interaction.client
-        engine = getattr(bot, "engine", None)
-        if engine is not None:
-            engine.notify(
+        services = getattr(interaction.client, "services", None)
+        if services is not None:
+            services.notify(
                 Notice(
                     None,
                     NoticeLevel.ERROR,

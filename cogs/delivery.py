@@ -4,7 +4,8 @@ channels (auto-publish) and webhooks (custom name and avatar)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -17,12 +18,15 @@ from scheduler.protocols import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from storage import NoticeLevel
+from storage import ChannelDestination, Embed, Mentions, NoticeLevel, WebhookDestination
 
 if TYPE_CHECKING:
     from discord.ext import commands
 
 log = logging.getLogger(__name__)
+
+_View = tuple[discord.Guild, Any, "discord.Member | None"]
+"""What a mention check looks at: the guild, the channel (or thread) and the creator."""
 
 # Discord error codes that mean the destination is gone: pause the task at once.
 UNKNOWN_CHANNEL = 10003
@@ -31,35 +35,29 @@ MISSING_ACCESS = 50001
 MISSING_PERMISSIONS = 50013
 
 
-def build_embed(data: Mapping[str, Any] | None) -> discord.Embed | None:
-    """A discord.Embed from a stored message variant's `embed` mapping."""
-    if not data:
+def build_embed(data: Embed | None) -> discord.Embed | None:
+    """A discord.Embed from a stored message variant's embed."""
+    if data is None:
         return None
     embed = discord.Embed(
-        title=data.get("title") or None,
-        description=data.get("description") or None,
-        colour=data.get("color"),
+        title=data.title or None, description=data.description or None, colour=data.color
     )
-    if data.get("footer"):
-        embed.set_footer(text=str(data["footer"]))
-    if data.get("image_url"):
-        embed.set_image(url=str(data["image_url"]))
-    for item in data.get("fields") or []:
-        embed.add_field(
-            name=str(item.get("name", "")),
-            value=str(item.get("value", "")),
-            inline=bool(item.get("inline", False)),
-        )
+    if data.footer:
+        embed.set_footer(text=data.footer)
+    if data.image_url:
+        embed.set_image(url=data.image_url)
+    for item in data.fields:
+        embed.add_field(name=item.name, value=item.value, inline=item.inline)
     return embed
 
 
-def build_allowed_mentions(approved: Mapping[str, Any]) -> discord.AllowedMentions:
+def build_allowed_mentions(approved: Mentions) -> discord.AllowedMentions:
     """Only what was approved when the task was saved may ping."""
-    roles = [discord.Object(int(r)) for r in approved.get("roles", [])]
+    roles = [discord.Object(r) for r in approved.roles]
     return discord.AllowedMentions(
-        everyone=bool(approved.get("everyone", False)),
+        everyone=approved.everyone,
         roles=roles or False,
-        users=bool(approved.get("users", False)),
+        users=approved.users,
         replied_user=False,
     )
 
@@ -106,52 +104,82 @@ class DiscordDeliverer:
     async def _send(self, delivery: Delivery) -> int:
         destination = delivery.destination
         message = delivery.message
-        content = message.get("content") or None
-        embed = build_embed(message.get("embed"))
-        mentions = build_allowed_mentions(self._still_allowed(delivery))
-        if destination.get("type") == "webhook":
-            return await self._send_webhook(delivery, content, embed, mentions)
-        target_id = int(destination.get("thread_id") or destination["channel_id"])
-        channel = self._bot.get_partial_messageable(target_id)
+        content = message.content or None
+        embed = build_embed(message.embed)
+        mentions = build_allowed_mentions(await self._still_allowed(delivery))
+        if isinstance(destination, WebhookDestination):
+            return await self._send_webhook(destination, content, embed, mentions)
+        channel = self._bot.get_partial_messageable(destination.target_id)
         kwargs: dict[str, Any] = {"allowed_mentions": mentions, "nonce": delivery.nonce}
         if embed is not None:
             kwargs["embed"] = embed
         sent = await channel.send(content, **kwargs)
-        if destination.get("publish"):
+        if isinstance(destination, ChannelDestination) and destination.publish:
             await self._publish(sent, delivery)
         return sent.id
 
-    def _still_allowed(self, delivery: Delivery) -> Mapping[str, Any]:
-        """The approved mentions, less those the creator may no longer make."""
+    async def _still_allowed(self, delivery: Delivery) -> Mentions:
+        """The approved mentions, less those the creator may no longer make.
+
+        Judged from the gateway's cache when it holds the guild with all its members and the
+        channel; otherwise (before the gateway is ready, or while a guild is still loading)
+        from the guild, channel and member fetched over REST. The check never passes for
+        lack of a cache: a guild or channel the bot cannot fetch mutes the mentions (the
+        post then fails on its own), and any other REST error fails the attempt, which is
+        retried like a failed post.
+        """
         approved = delivery.allowed_mentions
-        if not approved.get("everyone") and not approved.get("roles"):
+        if not approved.everyone and not approved.roles:
             return approved
-        guild = self._bot.get_guild(delivery.guild_id) if delivery.guild_id else None
-        if guild is None:
-            return approved  # no cache to judge by (e.g. before the gateway is ready)
-        target = delivery.destination.get("thread_id") or delivery.destination.get("channel_id")
-        channel = guild.get_channel_or_thread(int(target)) if target else None
-        member = guild.get_member(delivery.created_by) if delivery.created_by else None
-        if channel is None:
-            return approved
+        view = self._cached_view(delivery) or await self._fetched_view(delivery)
+        if view is None:
+            return replace(approved, everyone=False, roles=())
+        guild, channel, member = view
         may_everyone = member is not None and channel.permissions_for(member).mention_everyone
         kept_roles = [
             r
-            for r in approved.get("roles", [])
+            for r in approved.roles
             if may_everyone
-            or (
-                member is not None
-                and (role := guild.get_role(int(r))) is not None
-                and role.mentionable
-            )
+            or (member is not None and (role := guild.get_role(r)) is not None and role.mentionable)
         ]
-        everyone = bool(approved.get("everyone")) and may_everyone
-        if everyone == bool(approved.get("everyone")) and kept_roles == list(
-            approved.get("roles", [])
-        ):
+        everyone = approved.everyone and may_everyone
+        if everyone == approved.everyone and kept_roles == list(approved.roles):
             return approved
         self._tell_muted(delivery, left=member is None)
-        return {**approved, "everyone": everyone, "roles": kept_roles}
+        return replace(approved, everyone=everyone, roles=tuple(kept_roles))
+
+    def _cached_view(self, delivery: Delivery) -> _View | None:
+        """Guild, channel and creator from the cache, when it is complete enough to judge."""
+        guild = self._bot.get_guild(delivery.guild_id) if delivery.guild_id else None
+        target = _target_id(delivery)
+        if guild is None or not guild.chunked or target is None:
+            return None
+        channel = guild.get_channel_or_thread(target)
+        if channel is None:
+            return None
+        member = guild.get_member(delivery.created_by) if delivery.created_by else None
+        return guild, channel, member
+
+    async def _fetched_view(self, delivery: Delivery) -> _View | None:
+        """Guild, channel and creator over REST; None when the bot cannot see them."""
+        target = _target_id(delivery)
+        if delivery.guild_id is None or target is None:
+            return None
+        try:
+            guild = await self._bot.fetch_guild(delivery.guild_id, with_counts=False)
+            channel = await guild.fetch_channel(target)
+            if isinstance(channel, discord.Thread):  # a thread takes its parent's rights
+                channel = await guild.fetch_channel(channel.parent_id)
+        except (discord.NotFound, discord.Forbidden, discord.InvalidData):
+            return None
+        member: discord.Member | None = None
+        if delivery.created_by:
+            try:
+                member = await guild.fetch_member(delivery.created_by)
+            except discord.NotFound:
+                member = None  # left the server
+        log.debug("Task %s: mentions checked over REST", delivery.task_id)
+        return guild, channel, member
 
     def _tell_muted(self, delivery: Delivery, *, left: bool) -> None:
         if self.notify is None or delivery.task_id in self._muted_told:
@@ -187,31 +215,33 @@ class DiscordDeliverer:
 
     async def _send_webhook(
         self,
-        delivery: Delivery,
+        destination: WebhookDestination,
         content: str | None,
         embed: discord.Embed | None,
         mentions: discord.AllowedMentions,
     ) -> int:
-        destination = delivery.destination
         webhook = discord.Webhook.partial(
-            int(destination["webhook_id"]), str(destination["webhook_token"]), client=self._bot
+            destination.webhook_id or 0, destination.webhook_token or "", client=self._bot
         )
         kwargs: dict[str, Any] = {"wait": True, "allowed_mentions": mentions}
         if embed is not None:
             kwargs["embed"] = embed
-        if destination.get("name"):
-            kwargs["username"] = str(destination["name"])
-        if destination.get("avatar_url"):
-            kwargs["avatar_url"] = str(destination["avatar_url"])
-        if destination.get("thread_id"):
-            kwargs["thread"] = discord.Object(int(destination["thread_id"]))
+        if destination.name:
+            kwargs["username"] = destination.name
+        if destination.avatar_url:
+            kwargs["avatar_url"] = destination.avatar_url
+        if destination.thread_id:
+            kwargs["thread"] = discord.Object(destination.thread_id)
         sent = await webhook.send(content or discord.utils.MISSING, **kwargs)
         return sent.id
 
 
+def _target_id(delivery: Delivery) -> int | None:
+    return delivery.destination.target_id or None
+
+
 def _where(delivery: Delivery) -> str:
-    destination = delivery.destination
-    return f"<#{destination.get('thread_id') or destination.get('channel_id')}>"
+    return f"<#{delivery.destination.target_id}>"
 
 
 def _forbidden(exc: discord.Forbidden, delivery: Delivery) -> PermanentDeliveryError:

@@ -9,9 +9,10 @@ import discord
 from discord.ext import commands, tasks
 
 from scheduler.control import GuildLifecycle
+from storage import RunRepository
 
 if TYPE_CHECKING:
-    from bot import CadenceBot
+    from cogs.bot import CadenceBot
 
 log = logging.getLogger(__name__)
 
@@ -20,11 +21,13 @@ class Lifecycle(commands.Cog):
     """Pauses a guild's tasks when the bot leaves it, resumes them when it returns, and
     deletes the data of guilds left longer than GUILD_DATA_RETENTION_DAYS."""
 
-    def __init__(self, bot: CadenceBot) -> None:
+    def __init__(
+        self, bot: CadenceBot, guilds: GuildLifecycle, runs: RunRepository, history_per_task: int
+    ) -> None:
         self.bot = bot
-        self.guilds = GuildLifecycle(
-            bot.engine, retention_days=bot.settings.guild_data_retention_days
-        )
+        self.guilds = guilds
+        self.runs = runs
+        self.history_per_task = history_per_task
 
     async def cog_load(self) -> None:
         self.housekeeping.start()
@@ -50,7 +53,7 @@ class Lifecycle(commands.Cog):
     async def housekeeping(self) -> None:
         try:
             await self.guilds.purge_expired()
-            await self.bot.engine.runs.prune_all(self.bot.settings.history_per_task)
+            await self.runs.prune_all(self.history_per_task)
         except Exception:
             log.exception("Housekeeping failed; it runs again in an hour")
 
@@ -60,4 +63,12 @@ class Lifecycle(commands.Cog):
 
 
 async def setup(bot: CadenceBot) -> None:
-    await bot.add_cog(Lifecycle(bot))
+    services = bot.services
+    await bot.add_cog(
+        Lifecycle(
+            bot,
+            services.lifecycle,
+            services.repositories.runs,
+            bot.settings.history_per_task,
+        )
+    )

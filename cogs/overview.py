@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import datetime
 
 import discord
 
 from scheduler.api import summarize
 from scheduler.summary import EmbedData, JobSummary, SummaryPage
-
-if TYPE_CHECKING:
-    from bot import CadenceBot
+from scheduler.zones import TaskZones
+from storage import TaskRepository
 
 
 def to_embed(data: EmbedData) -> discord.Embed:
@@ -26,7 +25,9 @@ def page_embeds(page: SummaryPage) -> list[discord.Embed]:
     return [to_embed(data) for data in page.embeds]
 
 
-async def guild_summary(bot: CadenceBot, guild_id: int, *, title: str) -> JobSummary:
+async def guild_summary(
+    tasks: TaskRepository, zones: TaskZones, now: datetime, guild_id: int, *, title: str
+) -> JobSummary:
     """The overview of one guild's tasks, times in each task's zone."""
-    tasks = await bot.engine.tasks.list_for_guild(guild_id)
-    return await summarize(bot.engine, tasks, title=title)
+    found = await tasks.list_for_guild(guild_id)
+    return await summarize(found, zones=zones, now=now, title=title)

@@ -8,9 +8,16 @@ from datetime import datetime
 import discord
 
 from cogs.common import INFO_COLOUR, OK_COLOUR, WARN_COLOUR
-from scheduler.payload import variants
 from scheduler.summary import escape_markdown
-from storage import AuditEntry, RunStats, Task, TaskStatus
+from storage import (
+    AuditEntry,
+    ChannelDestination,
+    Embed,
+    RunStats,
+    Task,
+    TaskStatus,
+    WebhookDestination,
+)
 
 STATUS_TEXT = {
     TaskStatus.ACTIVE: "▶ active",
@@ -36,28 +43,28 @@ def zone_text(task: Task, zone: str) -> str:
 def destinations_text(task: Task) -> str:
     parts = []
     for dest in task.destinations:
-        target = dest.get("thread_id") or dest.get("channel_id")
-        text = f"<#{target}>"
-        if dest.get("type") == "webhook":
-            text += f" as “{dest.get('name') or 'webhook'}”"
-        if dest.get("publish"):
+        text = f"<#{dest.target_id}>"
+        if isinstance(dest, WebhookDestination):
+            text += f" as “{dest.name or 'webhook'}”"
+        if isinstance(dest, ChannelDestination) and dest.publish:
             text += " (published)"
         parts.append(text)
     return ", ".join(parts) or "—"
 
 
 def preview(task: Task, limit: int = 300) -> str:
-    options = variants(task.payload)
+    options = task.payload.variants
     if not options:
         return "—"
     first = options[0]
-    text = first.get("content") or (first.get("embed") or {}).get("description") or ""
-    title = (first.get("embed") or {}).get("title")
+    embed = first.embed or Embed()
+    text = first.content or embed.description
+    title = embed.title
     shown = (f"**{title}**\n" if title else "") + text
     if len(shown) > limit:
         shown = shown[: limit - 1] + "…"
     if len(options) > 1:
-        mode = task.payload.get("rotation", "sequential")
+        mode = task.payload.rotation_mode
         shown += f"\n*(+{len(options) - 1} more variant(s), {mode})*"
     return shown or "—"
 

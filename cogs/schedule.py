@@ -17,9 +17,10 @@ from cogs.schedule_history import HistoryCommands
 from cogs.schedule_manage import ManageCommands
 from cogs.schedule_transfer import TransferCommands
 from cogs.schedule_variants import VariantCommands
+from scheduler.services import Services
 
 if TYPE_CHECKING:
-    from bot import CadenceBot
+    from cogs.bot import CadenceBot
 
 
 @app_commands.guild_only()
@@ -38,8 +39,15 @@ class ScheduleCog(
 ):
     """Create, inspect and control this server's scheduled posts."""
 
-    def __init__(self, bot: CadenceBot) -> None:
+    def __init__(self, bot: CadenceBot, services: Services) -> None:
         self.bot = bot
+        self.tasks = services.repositories.tasks
+        self.runs = services.repositories.runs
+        self.audit = services.repositories.audit
+        self.control = services.control
+        self.rules = services.rules
+        self.zones = services.zones
+        self.clock = services.clock
         super().__init__()
         for command in self.__cog_app_commands__:
             if isinstance(command, app_commands.Command):
@@ -62,4 +70,4 @@ class ScheduleCog(
 
 
 async def setup(bot: CadenceBot) -> None:
-    await bot.add_cog(ScheduleCog(bot))
+    await bot.add_cog(ScheduleCog(bot, bot.services))

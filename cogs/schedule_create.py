@@ -4,26 +4,19 @@ message was left out, then create the task."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 import discord
 from discord import app_commands
 
 from cogs.common import reply
-from cogs.messages import MessageDraft, approve_mentions, from_options, parse_colour
-from cogs.schedule_base import (
-    MAX_RUNS,
-    Destination,
-    ScheduleBase,
-    Zone,
-    checked_choice,
-    checked_range,
-)
+from cogs.schedule_base import Destination, ScheduleBase
 from cogs.views import MessageModal
-from scheduler.errors import ScheduleError
-from scheduler.triggers import date_spec, parse_cron, parse_interval, parse_when
-from storage import CatchUp, NewTask, TaskKind
+from discordside.checks import approve_mentions
+from scheduler.messages import MessageDraft, from_options, parse_colour
+from scheduler.phrases import is_phrase
+from scheduler.rules import MAX_RUNS, ScheduleChoice, Zone, checked_choice, checked_range
+from storage import CatchUp, NewTask, Payload, Rotation
 
 CatchUpChoice = Literal["skip", "once", "all"]
 CATCH_UPS = ("skip", "once", "all")
@@ -34,14 +27,12 @@ class Prepared:
     """Everything of a new task but its message, validated."""
 
     name: str
-    kind: TaskKind
-    spec: str
+    schedule: ScheduleChoice
     zone: Zone
     channel: Destination
     catch_up: CatchUp
-    start_at: datetime | None = None
-    end_at: datetime | None = None
     max_runs: int | None = None
+    phrase: str | None = None  # the plain-English cron phrase, echoed once in the reply
 
 
 class CreateCommands(ScheduleBase):
@@ -52,7 +43,7 @@ class CreateCommands(ScheduleBase):
     )
     @app_commands.describe(
         name="A name for the task, unique in this server",
-        cron="Five fields: minute hour day month weekday (0 or 7 = Sunday), e.g. 0 8 * * 1-5",
+        cron="Crontab (0 8 * * 1-5; 0 or 7 = Sunday) or a phrase such as: every weekday at 9:00",
         channel="Where to post",
         message="What to post; leave out to write it in a form (line breaks, embed)",
         timezone="IANA zone such as Europe/Berlin; default: the server's zone",
@@ -78,16 +69,14 @@ class CreateCommands(ScheduleBase):
     ) -> None:
         zone = await self.zone_for(interaction, timezone)
         end_at = self.parse_instant(end, zone.effective, "end")
-        spec = parse_cron(cron, zone.effective, end=end_at).spec
         prepared = Prepared(
             name=name,
-            kind=TaskKind.CRON,
-            spec=spec,
+            schedule=self.rules.cron(cron, zone.effective, end_at=end_at),
             zone=zone,
             channel=channel,
             catch_up=CatchUp(checked_choice(catch_up or "once", CATCH_UPS, "catch_up")),
-            end_at=end_at,
             max_runs=max_runs,
+            phrase=" ".join(cron.split())[:200] if is_phrase(cron) else None,
         )
         await self._prepare_then_create(interaction, prepared, message, title, color)
 
@@ -113,11 +102,9 @@ class CreateCommands(ScheduleBase):
         color: str | None = None,
     ) -> None:
         zone = await self.zone_for(interaction, timezone)
-        instant = parse_when(when, zone.effective, now=self.bot.engine.clock.now())
         prepared = Prepared(
             name=name,
-            kind=TaskKind.DATE,
-            spec=date_spec(instant),
+            schedule=self.rules.once(when, zone.effective, now=self.clock.now()),
             zone=zone,
             channel=channel,
             catch_up=CatchUp.ONCE,
@@ -156,27 +143,15 @@ class CreateCommands(ScheduleBase):
         zone = await self.zone_for(interaction, timezone)
         start_at = self.parse_instant(start, zone.effective, "start")
         end_at = self.parse_instant(end, zone.effective, "end")
-        if start_at and end_at and end_at <= start_at:
-            raise ScheduleError(
-                "end must come after start.", example="start: tomorrow 9am  end: 2027-06-30 18:00"
-            )
-        schedule = parse_interval(
-            interval,
-            zone.effective,
-            anchor=self.bot.engine.clock.now(),
-            start=start_at,
-            end=end_at,
-            min_seconds=self.bot.settings.min_interval_seconds,
+        schedule = self.rules.every(
+            interval, zone.effective, now=self.clock.now(), start_at=start_at, end_at=end_at
         )
         prepared = Prepared(
             name=name,
-            kind=TaskKind.INTERVAL,
-            spec=schedule.spec,
+            schedule=schedule,
             zone=zone,
             channel=channel,
             catch_up=CatchUp(checked_choice(catch_up or "once", CATCH_UPS, "catch_up")),
-            start_at=start_at,
-            end_at=end_at,
             max_runs=max_runs,
         )
         await self._prepare_then_create(interaction, prepared, message, title, color)
@@ -220,30 +195,31 @@ class CreateCommands(ScheduleBase):
     ) -> None:
         assert interaction.guild is not None and isinstance(interaction.user, discord.Member)
         destination = self.check_channel(interaction, prepared.channel, embed=draft.has_embed)
-        settings = await self.bot.engine.guilds.get(interaction.guild.id)
+        policy = await self.rules.mention_policy(interaction.guild.id)
         channel = interaction.guild.get_channel_or_thread(prepared.channel.id) or prepared.channel
-        mentions = approve_mentions(
-            draft, author=interaction.user, channel=channel, policy=settings.mention_policy
+        mentions = approve_mentions(draft, author=interaction.user, channel=channel, policy=policy)
+        payload = Payload(
+            variants=(draft.variant(),), rotation=Rotation.SEQUENTIAL, mentions=mentions
         )
-        payload: dict[str, Any] = {
-            "variants": [draft.variant()],
-            "rotation": "sequential",
-            "mentions": mentions,
-        }
+        schedule = prepared.schedule
         new = NewTask(
             name=prepared.name,
-            kind=prepared.kind,
-            spec=prepared.spec,
-            created_at=self.bot.engine.clock.now(),
+            kind=schedule.kind,
+            spec=schedule.spec,
+            created_at=self.clock.now(),
             guild_id=interaction.guild.id,
             created_by=interaction.user.id,
             timezone=prepared.zone.stored,
-            start_at=prepared.start_at,
-            end_at=prepared.end_at,
+            start_at=schedule.start_at,
+            end_at=schedule.end_at,
             max_runs=prepared.max_runs,
             payload=payload,
-            destinations=[destination],
+            destinations=(destination,),
             catch_up=prepared.catch_up,
         )
-        task = await self.bot.control.create(new, actor_id=interaction.user.id)
-        await reply(interaction, embed=await self.task_reply(task, "Scheduled"))
+        task = await self.control.create(new, actor_id=interaction.user.id)
+        embed = await self.task_reply(task, "Scheduled")
+        if prepared.phrase is not None:
+            understood = f"{discord.utils.escape_markdown(prepared.phrase)} → `{task.spec}`"
+            embed.insert_field_at(0, name="Understood as", value=understood, inline=False)
+        await reply(interaction, embed=embed)

@@ -3,7 +3,6 @@ auto-published), and an optional webhook identity (name, avatar URL)."""
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -12,13 +11,14 @@ from discord import app_commands
 from cogs.common import INFO_COLOUR, ensure_manager, handle_error, reply
 from cogs.render import destinations_text
 from cogs.schedule_base import ScheduleBase
+from discordside.webhooks import webhook_destination
 from scheduler.errors import ScheduleError
-from storage import Task
+from scheduler.rules import MAX_DESTINATIONS, check_webhook_identity
+from storage import ChannelDestination, Destination, Task, TaskUpdate, WebhookDestination
 
 if TYPE_CHECKING:
-    from bot import CadenceBot
+    from cogs.bot import CadenceBot
 
-MAX_DESTINATIONS = 10
 CHANNEL_TYPES = [
     discord.ChannelType.text,
     discord.ChannelType.news,
@@ -44,16 +44,7 @@ class IdentityModal(discord.ui.Modal, title="Webhook identity"):
         await ensure_manager(interaction)
         name = self.name.value.strip()
         avatar = self.avatar.value.strip()
-        if avatar and not re.match(r"^https?://\S+$", avatar):
-            raise ScheduleError(
-                "The avatar URL must start with http:// or https://.",
-                example="https://example.com/avatar.png",
-            )
-        if "discord" in name.lower() or "clyde" in name.lower():
-            raise ScheduleError(
-                "Discord does not allow webhook names containing “discord” or "
-                "“clyde”. Pick another name."
-            )
+        check_webhook_identity(name, avatar)
         self.view.identity = {"name": name, "avatar_url": avatar}
         await interaction.response.edit_message(embed=self.view.embed(), view=self.view)
 
@@ -72,12 +63,12 @@ class DestinationsView(discord.ui.View):
         self.task = task
         self.author_id = author_id
         self.channel_ids: list[int] = []
-        self.publish = any(d.get("publish") for d in task.destinations)
-        hook = next((d for d in task.destinations if d.get("type") == "webhook"), None)
+        self.publish = any(
+            isinstance(d, ChannelDestination) and d.publish for d in task.destinations
+        )
+        hook = next((d for d in task.destinations if isinstance(d, WebhookDestination)), None)
         self.identity: dict[str, str] | None = (
-            {"name": hook.get("name", ""), "avatar_url": hook.get("avatar_url", "")}
-            if hook
-            else None
+            {"name": hook.name or "", "avatar_url": hook.avatar_url or ""} if hook else None
         )
         self._sync()
 
@@ -169,39 +160,22 @@ class DestinationCommands(ScheduleBase):
         guild = interaction.guild
         assert guild is not None
         task = await self.refreshed(view.task)
-        embed = any(v.get("embed") for v in task.payload.get("variants", []))
-        destinations: list[dict[str, Any]] = []
+        embed = any(v.embed is not None for v in task.payload.variants)
+        destinations: list[Destination] = []
         for channel_id in view.channel_ids:
             channel = guild.get_channel_or_thread(channel_id)
             if channel is None:
                 raise ScheduleError(f"I can't see <#{channel_id}>; pick another channel.")
-            destination = self.check_channel(interaction, channel, embed=bool(embed))  # type: ignore[arg-type]
+            destination: Destination = self.check_channel(interaction, channel, embed=embed)  # type: ignore[arg-type]
             if view.identity:
-                destination = await self._webhook(channel, view.identity)
+                destination = await webhook_destination(
+                    channel,  # type: ignore[arg-type]
+                    name=view.identity["name"],
+                    avatar_url=view.identity.get("avatar_url"),
+                )
             elif view.publish and getattr(channel, "type", None) == discord.ChannelType.news:
-                destination["publish"] = True
+                destination = ChannelDestination(channel_id=destination.channel_id, publish=True)
             destinations.append(destination)
-        return await self.bot.control.edit(
-            task, {"destinations": destinations}, actor_id=interaction.user.id
+        return await self.control.edit(
+            task, TaskUpdate(destinations=tuple(destinations)), actor_id=interaction.user.id
         )
-
-    async def _webhook(self, channel: Any, identity: dict[str, str]) -> dict[str, Any]:
-        parent = channel.parent if isinstance(channel, discord.Thread) else channel
-        if parent is None or not parent.permissions_for(parent.guild.me).manage_webhooks:
-            raise ScheduleError(
-                f"To post with a custom name I need Manage Webhooks in {channel.mention}. "
-                "Give me that permission, or choose “Post as the bot”."
-            )
-        hook = await parent.create_webhook(name="Cadence", reason="Cadence scheduled posts")
-        destination: dict[str, Any] = {
-            "type": "webhook",
-            "channel_id": parent.id,
-            "webhook_id": hook.id,
-            "webhook_token": hook.token,
-            "name": identity["name"],
-        }
-        if identity.get("avatar_url"):
-            destination["avatar_url"] = identity["avatar_url"]
-        if isinstance(channel, discord.Thread):
-            destination["thread_id"] = channel.id
-        return destination

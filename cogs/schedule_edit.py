@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 import discord
 from discord import app_commands
 
 from cogs.common import reply
-from cogs.messages import MessageDraft, approve_mentions, merge_approved, parse_colour
-from cogs.schedule_base import (
-    MAX_RUNS,
-    Destination,
-    ScheduleBase,
-    checked_choice,
-    checked_range,
-)
+from cogs.schedule_base import Destination, ScheduleBase
 from cogs.schedule_create import CATCH_UPS, CatchUpChoice
 from cogs.views import MessageModal
+from discordside.checks import approve_mentions, check_can_embed
 from scheduler.errors import ScheduleError
-from scheduler.payload import variants
-from scheduler.triggers import date_spec, parse_cron, parse_interval, parse_when
-from storage import CatchUp, Task, TaskKind
+from scheduler.messages import MessageDraft, keep_still_approved, parse_colour
+from scheduler.rules import MAX_RUNS, check_one_schedule, checked_choice, checked_range
+from storage import CatchUp, Task, TaskUpdate
 
 
 class EditCommand(ScheduleBase):
@@ -69,17 +63,18 @@ class EditCommand(ScheduleBase):
             interaction, found, cron=cron, when=when, interval=interval, timezone=timezone, end=end
         )
         if name is not None:
-            changes["name"] = await self.check_new_name(interaction, name, except_id=found.id)
+            name = await self.check_new_name(interaction, name, except_id=found.id)
+            changes = replace(changes, name=name)
         if catch_up is not None:
-            changes["catch_up"] = CatchUp(checked_choice(catch_up, CATCH_UPS, "catch_up"))
+            catch = CatchUp(checked_choice(catch_up, CATCH_UPS, "catch_up"))
+            changes = replace(changes, catch_up=catch)
         if max_runs is not None:
-            changes["max_runs"] = checked_range(max_runs, 1, MAX_RUNS, "max_runs")
+            changes = replace(changes, max_runs=checked_range(max_runs, 1, MAX_RUNS, "max_runs"))
         current = _first_draft(found)
         draft = _apply(current, message=message, title=title, color=color)
         if channel is not None:
-            changes["destinations"] = [
-                self.check_channel(interaction, channel, embed=draft.has_embed)
-            ]
+            destination = self.check_channel(interaction, channel, embed=draft.has_embed)
+            changes = replace(changes, destinations=(destination,))
         if edit_message:
 
             async def submitted(modal: discord.Interaction, final: MessageDraft) -> None:
@@ -101,42 +96,30 @@ class EditCommand(ScheduleBase):
         interval: str | None,
         timezone: str | None,
         end: str | None,
-    ) -> dict[str, Any]:
-        given = [v for v in (cron, when, interval) if v is not None]
-        if len(given) > 1:
-            raise ScheduleError(
-                "Give only one of cron, when and interval.", example="cron: 0 9 * * 1-5"
-            )
-        changes: dict[str, Any] = {}
+    ) -> TaskUpdate:
+        check_one_schedule(cron, when, interval)
+        changes = TaskUpdate()
         zone = await self.zone_for(interaction, timezone) if timezone else None
         if zone is not None:
-            changes["timezone"] = zone.stored
-        effective = zone.effective if zone else await self.bot.engine.zone_for(task)
-        now = self.bot.engine.clock.now()
+            changes = replace(changes, timezone=zone.stored)
+        effective = zone.effective if zone else await self.zones.zone_for(task)
+        now = self.clock.now()
         end_at = self.parse_instant(end, effective, "end") if end else task.end_at
         if end:
-            changes["end_at"] = end_at
-        if cron is not None:
-            changes.update(kind=TaskKind.CRON, spec=parse_cron(cron, effective, end=end_at).spec)
-        elif when is not None:
-            instant = parse_when(when, effective, now=now)
-            changes.update(kind=TaskKind.DATE, spec=date_spec(instant))
-        elif interval is not None:
-            parsed = parse_interval(
-                interval,
-                effective,
-                anchor=now,
-                end=end_at,
-                min_seconds=self.bot.settings.min_interval_seconds,
-            )
-            changes.update(kind=TaskKind.INTERVAL, spec=parsed.spec, start_at=None)
+            changes = replace(changes, end_at=end_at)
+        chosen = self.rules.new_schedule(
+            cron=cron, when=when, interval=interval, zone=effective, now=now, end_at=end_at
+        )
+        if chosen is not None:
+            # An interval edit restarts from now (TaskControl pins the new start).
+            changes = replace(changes, kind=chosen.kind, spec=chosen.spec)
         return changes
 
     async def _save(
         self,
         interaction: discord.Interaction,
         task: Task,
-        changes: dict[str, Any],
+        changes: TaskUpdate,
         draft: MessageDraft | None,
         channel: Destination | None,
     ) -> None:
@@ -148,36 +131,29 @@ class EditCommand(ScheduleBase):
             if final.has_embed:
                 self._check_can_embed(interaction, task, channel)
             target = (
-                channel
-                or interaction.guild.get_channel_or_thread(
-                    int(task.destinations[0].get("thread_id") or task.destinations[0]["channel_id"])
-                )
+                channel or interaction.guild.get_channel_or_thread(task.destinations[0].target_id)
                 if task.destinations
                 else channel
             )
-            payload = dict(task.payload)
+            payload = task.payload
             if target is not None:
-                settings = await self.bot.engine.guilds.get(interaction.guild.id)
+                policy = await self.rules.mention_policy(interaction.guild.id)
                 approved = approve_mentions(
-                    final,
-                    author=interaction.user,
-                    channel=target,
-                    policy=settings.mention_policy,
+                    final, author=interaction.user, channel=target, policy=policy
                 )
-                others = [MessageDraft.from_variant(dict(v)) for v in variants(task.payload)[1:]]
-                payload["mentions"] = merge_approved(approved, task.payload.get("mentions"), others)
+                others = [MessageDraft.from_variant(v) for v in task.payload.variants[1:]]
+                mentions = keep_still_approved(approved, task.payload.mentions, others)
+                payload = replace(payload, mentions=mentions)
             if draft is not None:
-                rest = list(variants(task.payload))[1:]
-                payload["variants"] = [final.variant(), *rest]
-            changes["payload"] = payload
+                rest = task.payload.variants[1:]
+                payload = replace(payload, variants=(final.variant(), *rest))
+            changes = replace(changes, payload=payload)
         if not changes:
             raise ScheduleError(
                 "Nothing to change: give at least one option to edit.",
                 example="/schedule edit task: standup cron: 30 9 * * 1-5",
             )
-        if "start_at" in changes and changes["start_at"] is None:
-            changes.pop("start_at")  # an interval edit restarts from now (TaskControl pins it)
-        updated = await self.bot.control.edit(task, changes, actor_id=interaction.user.id)
+        updated = await self.control.edit(task, changes, actor_id=interaction.user.id)
         await reply(interaction, embed=await self.task_reply(updated, "Updated"))
 
     def _check_can_embed(
@@ -188,18 +164,12 @@ class EditCommand(ScheduleBase):
         if channel is not None:
             self.check_channel(interaction, channel, embed=True)
             return
-        for destination in task.destinations:
-            if destination.get("type") == "webhook":
-                continue  # a webhook may always embed
-            target_id = int(destination.get("thread_id") or destination["channel_id"])
-            target = interaction.guild.get_channel_or_thread(target_id)
-            if isinstance(target, discord.TextChannel | discord.Thread):
-                self.check_channel(interaction, target, embed=True)
+        check_can_embed(interaction.guild, task.destinations)
 
 
 def _first_draft(task: Task) -> MessageDraft:
-    options = variants(task.payload)
-    return MessageDraft.from_variant(dict(options[0])) if options else MessageDraft()
+    options = task.payload.variants
+    return MessageDraft.from_variant(options[0]) if options else MessageDraft()
 
 
 def _apply(

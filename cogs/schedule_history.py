@@ -10,9 +10,10 @@ from discord import app_commands
 from cogs.common import INFO_COLOUR, reply
 from cogs.overview import guild_summary, page_embeds
 from cogs.render import when
-from cogs.schedule_base import Destination, ScheduleBase, checked_range
+from cogs.schedule_base import Destination, ScheduleBase
 from cogs.views import PagerView
 from scheduler.errors import ScheduleError
+from scheduler.rules import checked_range
 from storage import AuditEntry, Run, Task
 
 STATUS_MARK = {
@@ -76,8 +77,8 @@ class HistoryCommands(ScheduleBase):
     ) -> None:
         limit = checked_range(limit, 1, 25, "limit")
         found = await self.resolve_task(interaction, task)
-        runs = await self.bot.engine.runs.list_for_task(found.id, limit=limit)
-        changes = await self.bot.engine.audit.for_task(found.id, limit=5)
+        runs = await self.runs.list_for_task(found.id, limit=limit)
+        changes = await self.audit.for_task(found.id, limit=5)
         await reply(interaction, embed=history_embed(found, runs, changes))
 
     @app_commands.command(name="summary", description="Overview of this server's tasks")
@@ -87,7 +88,11 @@ class HistoryCommands(ScheduleBase):
     ) -> None:
         assert interaction.guild is not None
         summary = await guild_summary(
-            self.bot, interaction.guild.id, title=f"Scheduled tasks in {interaction.guild.name}"
+            self.tasks,
+            self.zones,
+            self.clock.now(),
+            interaction.guild.id,
+            title=f"Scheduled tasks in {interaction.guild.name}",
         )
         pages = [page_embeds(page) for page in summary.pages()]
         if channel is None:

@@ -10,11 +10,12 @@ from discord import app_commands
 from cogs.common import OK_COLOUR, reply
 from cogs.delivery import build_embed
 from cogs.render import list_pages, show_embed
-from cogs.schedule_base import Destination, ScheduleBase, checked_choice
+from cogs.schedule_base import Destination, ScheduleBase
 from cogs.views import ConfirmView, PagerView
 from scheduler.payload import pick_variant
 from scheduler.planning import schedule_for_task
-from storage import RunStatus, TaskStatus
+from scheduler.rules import checked_choice
+from storage import RunStatus, TaskStatus, Variant
 
 StatusChoice = Literal["active", "paused", "completed", "failed"]
 STATUSES = ("active", "paused", "completed", "failed")
@@ -32,14 +33,14 @@ class ManageCommands(ScheduleBase):
         status: StatusChoice | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        tasks = await self.bot.engine.tasks.list_for_guild(
+        tasks = await self.tasks.list_for_guild(
             interaction.guild_id,
             status=TaskStatus(checked_choice(status, STATUSES, "status")) if status else None,
             channel_id=channel.id if channel else None,
         )
         described = {}
         for task in tasks:
-            zone = await self.bot.engine.zone_for(task)
+            zone = await self.zones.zone_for(task)
             described[task.id] = schedule_for_task(task, zone).describe()
         pages = list_pages(tasks, described)
         if len(pages) == 1:
@@ -52,7 +53,7 @@ class ManageCommands(ScheduleBase):
     @app_commands.describe(task="The task (start typing its name)")
     async def show_command(self, interaction: discord.Interaction, task: str) -> None:
         found = await self.resolve_task(interaction, task)
-        zone = await self.bot.engine.zone_for(found)
+        zone = await self.zones.zone_for(found)
         schedule = schedule_for_task(found, zone)
         upcoming = []
         if found.status == TaskStatus.ACTIVE and found.next_run_at is not None:
@@ -62,8 +63,8 @@ class ManageCommands(ScheduleBase):
             schedule_text=schedule.describe(),
             zone=zone,
             upcoming=upcoming,
-            stats=await self.bot.engine.runs.stats(found.id),
-            last_change=await self.bot.engine.audit.last_for_task(found.id),
+            stats=await self.runs.stats(found.id),
+            last_change=await self.audit.last_for_task(found.id),
         )
         await reply(interaction, embed=embed)
 
@@ -71,7 +72,7 @@ class ManageCommands(ScheduleBase):
     @app_commands.describe(task="The task (start typing its name)")
     async def pause_command(self, interaction: discord.Interaction, task: str) -> None:
         found = await self.resolve_task(interaction, task)
-        paused = await self.bot.control.pause(
+        paused = await self.control.pause(
             found, actor_id=interaction.user.id, reason=f"paused by {interaction.user}"
         )
         await reply(interaction, embed=await self.task_reply(paused, "Paused"))
@@ -80,7 +81,7 @@ class ManageCommands(ScheduleBase):
     @app_commands.describe(task="The task (start typing its name)")
     async def resume_command(self, interaction: discord.Interaction, task: str) -> None:
         found = await self.resolve_task(interaction, task)
-        resumed = await self.bot.control.resume(found, actor_id=interaction.user.id)
+        resumed = await self.control.resume(found, actor_id=interaction.user.id)
         await reply(interaction, embed=await self.task_reply(resumed, "Resumed"))
 
     @app_commands.command(name="delete", description="Delete a task and its history")
@@ -90,7 +91,7 @@ class ManageCommands(ScheduleBase):
 
         async def confirmed(button: discord.Interaction) -> None:
             current = await self.refreshed(found)
-            await self.bot.control.delete(current, actor_id=button.user.id)
+            await self.control.delete(current, actor_id=button.user.id)
             await button.response.edit_message(
                 content=None,
                 view=None,
@@ -118,7 +119,7 @@ class ManageCommands(ScheduleBase):
         count: app_commands.Range[int, 1, 1000] = 1,
     ) -> None:
         found = await self.resolve_task(interaction, task)
-        updated = await self.bot.control.skip(found, count, actor_id=interaction.user.id)
+        updated = await self.control.skip(found, count, actor_id=interaction.user.id)
         await reply(interaction, embed=await self.task_reply(updated, f"Skipping {count} run(s)"))
 
     @app_commands.command(name="run", description="Run a task now, or preview it with dry_run")
@@ -131,19 +132,19 @@ class ManageCommands(ScheduleBase):
     ) -> None:
         found = await self.resolve_task(interaction, task)
         if dry_run:
-            now = self.bot.engine.clock.now()
+            now = self.clock.now()
             _, variant = pick_variant(found.payload, found.rotation_index, found.id, now)
-            embed = build_embed(variant.get("embed"))
+            variant = variant or Variant()
+            embed = build_embed(variant.embed)
             await reply(
                 interaction,
-                content=f"**Preview of {found.name}** (nothing was posted):\n"
-                + (variant.get("content") or ""),
+                content=f"**Preview of {found.name}** (nothing was posted):\n" + variant.content,
                 embeds=[embed] if embed else [],
                 allowed_mentions=discord.AllowedMentions.none(),
             )
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        run = await self.bot.control.run_now(found, actor_id=interaction.user.id)
+        run = await self.control.run_now(found, actor_id=interaction.user.id)
         if run.status == RunStatus.OK:
             embed = discord.Embed(
                 title=f"Ran {found.name}",

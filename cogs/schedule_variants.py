@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Literal
 
 import discord
 from discord import app_commands
 
 from cogs.common import reply
-from cogs.messages import MessageDraft, approve_mentions
-from cogs.schedule_base import ScheduleBase, checked_choice
+from cogs.schedule_base import ScheduleBase
 from cogs.views import MessageModal
+from discordside.checks import approve_mentions
 from scheduler.errors import ScheduleError
-from scheduler.payload import variants
-from storage import Task
-
-MAX_VARIANTS = 20
+from scheduler.messages import MAX_VARIANTS, MessageDraft, combine_mentions
+from scheduler.rules import checked_choice
+from storage import Rotation, Task, TaskUpdate
 
 
 class VariantCommands(ScheduleBase):
@@ -32,7 +32,7 @@ class VariantCommands(ScheduleBase):
         self, interaction: discord.Interaction, task: str, message: str | None = None
     ) -> None:
         found = await self.resolve_task(interaction, task)
-        if len(variants(found.payload)) >= MAX_VARIANTS:
+        if len(found.payload.variants) >= MAX_VARIANTS:
             raise ScheduleError(f"A task has at most {MAX_VARIANTS} variants; remove one first.")
         if message is None:
 
@@ -55,11 +55,11 @@ class VariantCommands(ScheduleBase):
     ) -> None:
         mode = checked_choice(mode, ("sequential", "random"), "mode")  # type: ignore[assignment]
         found = await self.resolve_task(interaction, task)
-        payload = {**found.payload, "rotation": mode}
-        updated = await self.bot.control.edit(
-            found, {"payload": payload}, actor_id=interaction.user.id
+        payload = replace(found.payload, rotation=Rotation(mode))
+        updated = await self.control.edit(
+            found, TaskUpdate(payload=payload), actor_id=interaction.user.id
         )
-        count = len(variants(updated.payload))
+        count = len(updated.payload.variants)
         embed = await self.task_reply(updated, f"Rotation {mode}")
         embed.add_field(name="Variants", value=str(count))
         await reply(interaction, embed=embed)
@@ -68,35 +68,25 @@ class VariantCommands(ScheduleBase):
         assert interaction.guild is not None and isinstance(interaction.user, discord.Member)
         draft.validate()
         task = await self.refreshed(task)
-        payload: dict[str, Any] = dict(task.payload)
+        payload = task.payload
         if task.destinations:
-            first = task.destinations[0]
-            channel = interaction.guild.get_channel_or_thread(
-                int(first.get("thread_id") or first["channel_id"])
-            )
+            channel = interaction.guild.get_channel_or_thread(task.destinations[0].target_id)
             if channel is not None:
                 self.check_channel(interaction, channel, embed=draft.has_embed)  # type: ignore[arg-type]
-                settings = await self.bot.engine.guilds.get(interaction.guild.id)
+                policy = await self.rules.mention_policy(interaction.guild.id)
                 approved = approve_mentions(
-                    draft, author=interaction.user, channel=channel, policy=settings.mention_policy
+                    draft, author=interaction.user, channel=channel, policy=policy
                 )
-                payload["mentions"] = _merge_mentions(payload.get("mentions"), approved)
-        payload["variants"] = [*variants(task.payload), draft.variant()]
-        payload.setdefault("rotation", "sequential")
-        updated = await self.bot.control.edit(
-            task, {"payload": payload}, actor_id=interaction.user.id
+                mentions = combine_mentions([payload.approved, approved])
+                payload = replace(payload, mentions=mentions)
+        payload = replace(
+            payload,
+            variants=(*task.payload.variants, draft.variant()),
+            rotation=payload.rotation or Rotation.SEQUENTIAL,
+        )
+        updated = await self.control.edit(
+            task, TaskUpdate(payload=payload), actor_id=interaction.user.id
         )
         embed = await self.task_reply(updated, "Variant added")
-        embed.add_field(
-            name="Variants", value=f"{len(payload['variants'])} ({payload['rotation']})"
-        )
+        embed.add_field(name="Variants", value=f"{len(payload.variants)} ({payload.rotation})")
         await reply(interaction, embed=embed)
-
-
-def _merge_mentions(old: Any, new: dict[str, Any]) -> dict[str, Any]:
-    old = old if isinstance(old, dict) else {}
-    return {
-        "everyone": bool(old.get("everyone")) or new["everyone"],
-        "roles": sorted({*old.get("roles", []), *new["roles"]}),
-        "users": True,
-    }

@@ -20,14 +20,15 @@ from discord.ext import commands
 
 from cogs.common import INFO_COLOUR, OK_COLOUR, NotAllowed, ensure_manager, handle_error, reply
 from scheduler.errors import ScheduleError
-from scheduler.guild_config import ConfigChange, GuildConfig
+from scheduler.guild_config import ConfigChange
+from scheduler.services import Services
 from scheduler.summary import escape_markdown
 from scheduler.timezones import zone_suggestions
 from scheduler.triggers import parse_cron
 from storage import GuildSettings, MentionPolicy, Notice, NoticeLevel, RunStatus, TaskStatus
 
 if TYPE_CHECKING:
-    from bot import CadenceBot
+    from cogs.bot import CadenceBot
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +94,16 @@ class SchedulerAdmin(
 ):
     """Status and per-server settings."""
 
-    def __init__(self, bot: CadenceBot) -> None:
+    def __init__(self, bot: CadenceBot, services: Services) -> None:
         self.bot = bot
-        self.config = GuildConfig(bot.engine)
+        self.config = services.guild_config
+        self.tasks = services.repositories.tasks
+        self.runs = services.repositories.runs
+        self.notices = services.repositories.notices
+        self.clock = services.clock
+        self.started_at = services.started_at
+        self.database_size = services.database_size
+        self.default_timezone = services.zones.default_timezone
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
@@ -116,25 +124,23 @@ class SchedulerAdmin(
     )
     async def status_command(self, interaction: discord.Interaction) -> None:
         guild_id = _guild_id(interaction)
-        now = self.bot.engine.clock.now()
+        now = self.clock.now()
         settings = await self.config.get(guild_id)
         embeds = [await self._status_embed(guild_id, now)]
-        engine = self.bot.engine
-        unread = await engine.notices.unread(guild_id, limit=NOTICES_SHOWN)
-        total = await engine.notices.count_unread(guild_id) if unread else 0
+        unread = await self.notices.unread(guild_id, limit=NOTICES_SHOWN)
+        total = await self.notices.count_unread(guild_id) if unread else 0
         if unread or settings.dev_channel_id is None:
             embeds.append(
                 notices_embed(unread, total, has_dev_channel=bool(settings.dev_channel_id))
             )
         await reply(interaction, embeds=embeds)
         if unread:
-            await engine.notices.mark_read([notice.id for notice in unread], now)
+            await self.notices.mark_read([notice.id for notice in unread], now)
 
     async def _status_embed(self, guild_id: int, now: datetime) -> discord.Embed:
-        engine = self.bot.engine
         embed = discord.Embed(title="Cadence status", colour=INFO_COLOUR)
         embed.description = f"Version **{self.bot.version}**"
-        started = engine.started_at
+        started = self.started_at()
         embed.add_field(
             name="Uptime",
             value=f"{duration_text(now - started)} (since <t:{int(started.timestamp())}:f>)"
@@ -142,7 +148,7 @@ class SchedulerAdmin(
             else "not started",
             inline=False,
         )
-        counts = await engine.tasks.counts_by_status(guild_id)
+        counts = await self.tasks.counts_by_status(guild_id)
         embed.add_field(
             name="Tasks in this server",
             value=" · ".join(
@@ -150,7 +156,7 @@ class SchedulerAdmin(
             ),
             inline=False,
         )
-        active = await engine.tasks.list_for_guild(guild_id, status=TaskStatus.ACTIVE)
+        active = await self.tasks.list_for_guild(guild_id, status=TaskStatus.ACTIVE)
         upcoming = [t for t in active if t.next_run_at is not None]
         if upcoming:
             first = min(upcoming, key=lambda t: (t.next_run_at, t.id))
@@ -160,10 +166,10 @@ class SchedulerAdmin(
         else:
             next_text = "nothing scheduled"
         embed.add_field(name="Next run", value=next_text[:1024], inline=False)
-        runs = await engine.runs.recent_counts(now - timedelta(hours=24), guild_id)
+        runs = await self.runs.recent_counts(now - timedelta(hours=24), guild_id)
         embed.add_field(name="Last 24 hours", value=runs_text(runs), inline=False)
         embed.add_field(name="Gateway latency", value=latency_text(self.bot.latency))
-        embed.add_field(name="Database", value=size_text(await self.bot.database.size_bytes()))
+        embed.add_field(name="Database", value=size_text(await self.database_size()))
         return embed
 
     # ------------------------------------------------------------------ /scheduler config
@@ -299,7 +305,7 @@ class SchedulerAdmin(
         """How one setting reads, defaults named as such."""
         value = getattr(settings, column)
         if column == "timezone":
-            return value or f"{self.bot.engine.config.default_timezone} (bot default)"
+            return value or f"{self.default_timezone} (bot default)"
         if column == "dev_channel_id":
             return f"<#{value}>" if value else "not set: notices wait in /scheduler status"
         if column in ("alert_channel_id", "summary_channel_id"):
@@ -320,7 +326,7 @@ class SchedulerAdmin(
             schedule = parse_cron(settings.summary_cron, zone)
         except ScheduleError:
             return f"`{settings.summary_cron}` (cannot be read)"
-        following = schedule.next_after(self.bot.engine.clock.now())
+        following = schedule.next_after(self.clock.now())
         text = f"`{schedule.spec}`: {schedule.describe()} ({zone})"
         if following is not None:
             text += f", next <t:{int(following.timestamp())}:R>"
@@ -423,4 +429,4 @@ def _guild_id(interaction: discord.Interaction) -> int:
 
 
 async def setup(bot: CadenceBot) -> None:
-    await bot.add_cog(SchedulerAdmin(bot))
+    await bot.add_cog(SchedulerAdmin(bot, bot.services))

@@ -21,12 +21,12 @@ import discord
 from discord.ext import commands, tasks
 
 from cogs.overview import guild_summary, page_embeds
-from scheduler.guild_config import GuildConfig
 from scheduler.protocols import Notice
+from scheduler.services import Services
 from storage import GuildSettings, NoticeLevel
 
 if TYPE_CHECKING:
-    from bot import CadenceBot
+    from cogs.bot import CadenceBot
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +42,13 @@ def overview_nonce(guild_id: int, fire: datetime, page: int) -> str:
 class Summaries(commands.Cog):
     """Posts each guild's task overview at the times its `summary_cron` names."""
 
-    def __init__(self, bot: CadenceBot) -> None:
+    def __init__(self, bot: CadenceBot, services: Services) -> None:
         self.bot = bot
-        self.config = GuildConfig(bot.engine)
+        self.config = services.guild_config
+        self.tasks = services.repositories.tasks
+        self.zones = services.zones
+        self.clock = services.clock
+        self.notify = services.notify
         self._lock = asyncio.Lock()
 
     async def cog_load(self) -> None:
@@ -67,7 +71,7 @@ class Summaries(commands.Cog):
     async def post_due(self, now: datetime | None = None) -> int:
         """Post every overview due at `now` (default: the engine's clock); returns how many."""
         async with self._lock:
-            now = now or self.bot.engine.clock.now()
+            now = now or self.clock.now()
             posted = 0
             for settings, fire in await self.config.due_summaries(now):
                 try:
@@ -92,7 +96,9 @@ class Summaries(commands.Cog):
             return False
         guild = self.bot.get_guild(guild_id)
         title = f"{guild.name}: scheduled tasks" if guild else "Scheduled tasks"
-        summary = await guild_summary(self.bot, guild_id, title=title)
+        summary = await guild_summary(
+            self.tasks, self.zones, self.clock.now(), guild_id, title=title
+        )
         channel = self.bot.get_partial_messageable(channel_id, guild_id=guild_id)
         try:
             for page in summary.pages():
@@ -104,7 +110,7 @@ class Summaries(commands.Cog):
         except (discord.Forbidden, discord.NotFound) as exc:
             await self.config.remember_summary(guild_id, fire)
             log.warning("Guild %s: overview not posted in %s: %s", guild_id, channel_id, exc)
-            self.bot.engine.notify(
+            self.notify(
                 Notice(
                     guild_id=guild_id,
                     level=NoticeLevel.WARNING,
@@ -124,4 +130,4 @@ class Summaries(commands.Cog):
 
 
 async def setup(bot: CadenceBot) -> None:
-    await bot.add_cog(Summaries(bot))
+    await bot.add_cog(Summaries(bot, bot.services))

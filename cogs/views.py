@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import discord
 
 from cogs.common import ensure_manager, handle_error
-from cogs.messages import MessageDraft
+from scheduler.messages import MessageDraft
 
 log = logging.getLogger(__name__)
 

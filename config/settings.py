@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -65,6 +66,62 @@ class Secret:
         return hash(self._value)
 
 
+class DatabaseUrl:
+    """Where the database is: ``sqlite:///path`` or ``postgresql://user:password@host:port/db``.
+
+    Shows itself (``str``, ``repr``, logs) with the password masked; ``reveal()`` gives the
+    URL to connect with.
+    """
+
+    __slots__ = ("_url",)
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+
+    @classmethod
+    def parse(cls, raw: str, variable: str = "DATABASE_URL") -> DatabaseUrl:
+        """Validate ``raw``; SettingsError (naming ``variable``, password masked) if bad."""
+        return _database_url(variable, raw.strip())
+
+    def reveal(self) -> str:
+        return self._url
+
+    @property
+    def backend(self) -> str:
+        """``"sqlite"`` or ``"postgres"``."""
+        return "sqlite" if self._url.startswith(SQLITE_SCHEME) else "postgres"
+
+    @property
+    def password(self) -> str | None:
+        """The password in the URL, if any (so that logs can scrub it)."""
+        return urlsplit(self._url).password if self._url.startswith(POSTGRES_SCHEMES) else None
+
+    @property
+    def masked(self) -> str:
+        parts = urlsplit(self._url)
+        if parts.password is None:
+            return self._url
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+    def __repr__(self) -> str:
+        return f"DatabaseUrl({self.masked!r})"
+
+    def __str__(self) -> str:
+        return self.masked
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DatabaseUrl) and other._url == self._url
+
+    def __hash__(self) -> int:
+        return hash(self._url)
+
+
+SQLITE_SCHEME = "sqlite:///"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+DEFAULT_DATABASE_URL = DatabaseUrl(f"{SQLITE_SCHEME}data/cadence.db")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Every setting of DESIGN section 8, with its default."""
@@ -74,6 +131,8 @@ class Settings:
     alert_channel_id: int | None = None
     default_timezone: str = "UTC"
     database_path: Path = Path("data/cadence.db")
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL
+    database_pool_size: int = 10
     dev_guild_id: int | None = None
     log_level: str = "INFO"
     max_tasks_per_guild: int = 200
@@ -104,11 +163,13 @@ def load_settings(
     *,
     env_file: str | Path | None = ".env",
     sandbox: bool = False,
+    require_token: bool = True,
 ) -> Settings:
     """Build `Settings` from `environ` (default `os.environ`) over the values of `env_file`.
 
     Real environment variables win over `.env`. Raises `SettingsError` naming the first bad
-    variable. In sandbox mode no token is needed and `MIN_INTERVAL_SECONDS` defaults to 5.
+    variable. In sandbox mode no token is needed and `MIN_INTERVAL_SECONDS` defaults to 5;
+    `require_token=False` is for commands that never connect to Discord (database copies).
     """
     values: dict[str, str] = {}
     if env_file is not None and Path(env_file).is_file():
@@ -117,7 +178,7 @@ def load_settings(
     reader = _Reader(values)
 
     token = reader.text("DISCORD_TOKEN")
-    if not token and not sandbox:
+    if not token and not sandbox and require_token:
         raise SettingsError(
             "DISCORD_TOKEN",
             "is not set; put your bot token in .env (see .env.example), "
@@ -129,12 +190,17 @@ def load_settings(
             "does not look like a bot token (expected one line of 20+ characters, no spaces); "
             "copy it again from the Developer Portal's Bot page",
         )
+    database_path = Path(reader.text("DATABASE_PATH") or "data/cadence.db")
     return Settings(
         discord_token=Secret(token or ""),
         dev_channel_id=reader.snowflake("DEV_CHANNEL_ID"),
         alert_channel_id=reader.snowflake("ALERT_CHANNEL_ID"),
         default_timezone=reader.value("DEFAULT_TIMEZONE", "UTC", _zone),
-        database_path=Path(reader.text("DATABASE_PATH") or "data/cadence.db"),
+        database_path=database_path,
+        database_url=reader.value(
+            "DATABASE_URL", DatabaseUrl(f"{SQLITE_SCHEME}{database_path}"), _database_url
+        ),
+        database_pool_size=reader.count("DATABASE_POOL_SIZE", 10, minimum=1),
         dev_guild_id=reader.snowflake("DEV_GUILD_ID"),
         log_level=reader.value("LOG_LEVEL", "INFO", _log_level),
         max_tasks_per_guild=reader.count("MAX_TASKS_PER_GUILD", 200, minimum=1),
@@ -273,6 +339,34 @@ def _public_url(name: str, raw: str) -> str:
     return raw.rstrip("/")
 
 
+def _database_url(name: str, raw: str) -> DatabaseUrl:
+    url = DatabaseUrl(raw)
+    expected = (
+        "expects sqlite:///path/to/cadence.db or postgresql://user:password@host:5432/database"
+    )
+    if raw.startswith(SQLITE_SCHEME):
+        if not raw.removeprefix(SQLITE_SCHEME).strip("/"):
+            raise SettingsError(name, f"{expected} (the sqlite path is empty), got {url.masked!r}")
+        return url
+    if not raw.startswith(POSTGRES_SCHEMES):
+        raise SettingsError(name, f"{expected}, got {url.masked!r}")
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018  (raises ValueError on a port that is not a number)
+    except ValueError:
+        raise SettingsError(name, f"{expected} (the port must be a number)") from None
+    if not parts.hostname or not parts.path.strip("/"):
+        raise SettingsError(
+            name, f"{expected} (a host and a database name are needed), got {url.masked!r}"
+        )
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key == "statement_cache_size" and not value.isdigit():
+            raise SettingsError(
+                name, f"expects statement_cache_size to be a whole number, got {value!r}"
+            )
+    return url
+
+
 def _extensions(name: str, raw: str) -> tuple[str, ...]:
     names = tuple(part.strip() for part in raw.split(",") if part.strip())
     bad = [n for n in names if not _MODULE.match(n)]
@@ -286,9 +380,14 @@ def _extensions(name: str, raw: str) -> tuple[str, ...]:
 
 
 def describe_settings(settings: Settings) -> dict[str, Any]:
-    """The settings as a dict safe to log: the token is reduced to whether it is set."""
+    """The settings as a dict safe to log: the token is reduced to whether it is set, and the
+    database URL's password is masked."""
     out: dict[str, Any] = {}
     for name in Settings.__dataclass_fields__:
         value = getattr(settings, name)
-        out[name] = ("set" if value else "not set") if name == "discord_token" else value
+        if name == "discord_token":
+            value = "set" if value else "not set"
+        elif isinstance(value, DatabaseUrl):
+            value = value.masked
+        out[name] = value
     return out

@@ -7,8 +7,6 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from fakediscord.permissions import THREAD_TYPES
-
 
 class ChannelType(enum.IntEnum):
     """Discord channel types the emulator models."""
@@ -19,6 +17,12 @@ class ChannelType(enum.IntEnum):
     ANNOUNCEMENT_THREAD = 10
     PUBLIC_THREAD = 11
     PRIVATE_THREAD = 12
+
+
+THREAD_TYPES = frozenset(
+    {ChannelType.ANNOUNCEMENT_THREAD, ChannelType.PUBLIC_THREAD, ChannelType.PRIVATE_THREAD}
+)
+"""The channel types that are threads."""
 
 
 @dataclass(eq=False)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING
 
+from fakediscord.models import THREAD_TYPES
+
 if TYPE_CHECKING:
     from fakediscord.models import Channel, Member
     from fakediscord.world import Guild
@@ -113,8 +115,6 @@ _SEND_DEPENDENT = int(
     | Permission.ATTACH_FILES
     | Permission.EMBED_LINKS
 )
-
-THREAD_TYPES = frozenset({10, 11, 12})
 
 
 def base_permissions(guild: Guild, member: Member) -> int:

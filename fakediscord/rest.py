@@ -15,11 +15,19 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
-from fakediscord import errors
+from fakediscord import errors, rest_channels, rest_commands, rest_webhooks
 from fakediscord.errors import DiscordError
 from fakediscord.faults import Fault
 from fakediscord.messages import UploadedFile
 from fakediscord.payloads import application_payload, bot_user_payload
+from fakediscord.routing import (
+    BODY_KEY,
+    FD_KEY,
+    FILES_KEY,
+    fd_of,
+    json_response,
+    snowflake,
+)
 
 if TYPE_CHECKING:
     from fakediscord.server import FakeDiscord
@@ -27,9 +35,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v10"
-FD_KEY: web.AppKey[FakeDiscord] = web.AppKey("fakediscord")
-BODY_KEY: web.RequestKey[Any] = web.RequestKey("fakediscord_body")
-FILES_KEY: web.RequestKey[list[UploadedFile]] = web.RequestKey("fakediscord_files")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _TOKEN_ROUTES = (
@@ -59,49 +64,6 @@ class RecordedRequest:
     answered: float | None = None
     #: The client hung up while the request was on the wire (an injected delay): unhandled.
     dropped: bool = False
-
-
-def json_response(
-    data: Any, status: int = 200, headers: dict[str, str] | None = None
-) -> web.Response:
-    """A JSON answer with exactly ``Content-Type: application/json``."""
-    merged = {"Content-Type": "application/json"}
-    merged.update(headers or {})
-    return web.Response(body=json.dumps(data).encode(), status=status, headers=merged)
-
-
-def no_content() -> web.Response:
-    """204 No Content."""
-    return web.Response(status=204)
-
-
-def fd_of(request: web.Request) -> FakeDiscord:
-    """The emulator serving this request."""
-    return request.app[FD_KEY]
-
-
-def body_of(request: web.Request) -> dict[str, Any]:
-    """The parsed JSON body (or multipart ``payload_json``); {} when there was none."""
-    body = request.get(BODY_KEY)
-    return body if isinstance(body, dict) else {}
-
-
-def files_of(request: web.Request) -> list[UploadedFile]:
-    """Files uploaded with a multipart request."""
-    return request.get(FILES_KEY) or []
-
-
-def snowflake(request: web.Request, name: str) -> int:
-    """A snowflake path parameter (404 when it is not a number)."""
-    value = request.match_info[name]
-    if not value.isdigit():
-        raise errors.not_found_route()
-    return int(value)
-
-
-def query_flag(request: web.Request, name: str) -> bool:
-    """A boolean query parameter (``1``/``true``)."""
-    return request.query.get(name, "").lower() in ("1", "true", "yes")
 
 
 async def _parse_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
@@ -303,8 +265,6 @@ async def root(request: web.Request) -> web.StreamResponse:
 
 def build_app(fd: FakeDiscord) -> web.Application:
     """The aiohttp application with every route."""
-    from fakediscord import rest_channels, rest_commands, rest_webhooks
-
     app = web.Application(middlewares=[discord_middleware], client_max_size=64 * 1024 * 1024)
     app[FD_KEY] = fd
     app.router.add_get("/", root)

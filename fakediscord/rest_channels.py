@@ -20,7 +20,7 @@ from fakediscord.payloads import (
     webhook_payload,
 )
 from fakediscord.permissions import Permission, has
-from fakediscord.rest import body_of, fd_of, files_of, json_response, no_content, snowflake
+from fakediscord.routing import body_of, fd_of, files_of, json_response, no_content, snowflake
 from fakediscord.validation import validate_message_body
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from aiohttp import web
 from fakediscord import errors
 from fakediscord.commands import validate_command, validate_commands
 from fakediscord.errors import ErrorTree
-from fakediscord.rest import BODY_KEY, body_of, fd_of, json_response, no_content, snowflake
+from fakediscord.routing import BODY_KEY, body_of, fd_of, json_response, no_content, snowflake
 
 log = logging.getLogger(__name__)
 

@@ -30,8 +30,8 @@ from fakediscord.messages import EPHEMERAL, LOADING, StoredMessage
 from fakediscord.models import Channel, Webhook
 from fakediscord.payloads import webhook_author, webhook_payload
 from fakediscord.permissions import Permission, has
-from fakediscord.rest import body_of, fd_of, files_of, json_response, no_content, query_flag
-from fakediscord.rest import snowflake as path_id
+from fakediscord.routing import body_of, fd_of, files_of, json_response, no_content, query_flag
+from fakediscord.routing import snowflake as path_id
 
 if TYPE_CHECKING:
     from fakediscord.server import FakeDiscord

@@ -22,6 +22,7 @@ from typing import Any
 
 from fakediscord.clock import EmulatorClock, SnowflakeGenerator
 from fakediscord.models import (
+    THREAD_TYPES,
     Application,
     Channel,
     ChannelType,
@@ -34,7 +35,6 @@ from fakediscord.models import (
 from fakediscord.permissions import (
     DEFAULT_BOT,
     DEFAULT_EVERYONE,
-    THREAD_TYPES,
     base_permissions,
     channel_permissions,
 )

@@ -7,7 +7,6 @@ the posts arrive.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sys
@@ -63,14 +62,14 @@ def build_world() -> tuple[World, Any, Any]:
 
 async def run_sandbox(db_path: str | None = None) -> int:
     """Run until the person quits or standard input ends; returns the exit code."""
-    from bot import CadenceBot, point_at_api
+    from cogs.bot import CadenceBot
+    from cogs.running import running
     from config import load_settings
     from sandbox.repl import Repl, read_stdin
     from storage import Database
 
     world, guild, you = build_world()
     fd = await FakeDiscord.start(world)
-    point_at_api(fd.url)
     scratch = tempfile.TemporaryDirectory(prefix="cadence-sandbox-") if db_path is None else None
     path = Path(db_path) if db_path else Path(scratch.name) / "sandbox.db"  # type: ignore[union-attr]
     env = {k: v for k, v in os.environ.items() if k in _PASSED_THROUGH}
@@ -82,23 +81,18 @@ async def run_sandbox(db_path: str | None = None) -> int:
     settings = load_settings(env, env_file=None, sandbox=True)
     database = await Database.open(path)
     bot = CadenceBot(settings, database, guild_ready_timeout=0.1)
-    runner: asyncio.Task[None] | None = None
     try:
-        await bot.login(fd.token)
-        runner = asyncio.create_task(bot.connect(reconnect=True))
-        await asyncio.wait_for(bot.wait_until_ready(), 15)
-        print(
-            "Cadence sandbox: a local Discord server “Sandbox” with #general (thread: standup), "
-            "#announcements and #dev; you are its admin.\nNothing here reaches the real "
-            f"Discord. Database: {'throw-away' if scratch else path}. Type help, or try:\n"
-            "  /schedule every name:ping interval:10s channel:#general message:hello",
-            flush=True,
-        )
-        await Repl(fd, guild, you, sys.stdout, read_stdin).run()
+        async with running(bot, fd.token, api_base=fd.url, ready_timeout=15):
+            print(
+                "Cadence sandbox: a local Discord server “Sandbox” with #general (thread: "
+                "standup), #announcements and #dev; you are its admin.\nNothing here reaches "
+                f"the real Discord. Database: {'throw-away' if scratch else path}. Type help, "
+                "or try:\n  /schedule every name:ping interval:10s channel:#general "
+                "message:hello",
+                flush=True,
+            )
+            await Repl(fd, guild, you, sys.stdout, read_stdin).run()
     finally:
-        await bot.close()
-        if runner is not None:
-            await asyncio.gather(runner, return_exceptions=True)
         await database.close()
         await fd.stop()
         if scratch is not None:

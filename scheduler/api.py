@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from scheduler.clock import Clock
 from scheduler.control import TaskControl
 from scheduler.engine import Engine
 from scheduler.errors import ScheduleError
@@ -23,7 +25,18 @@ from scheduler.runner import CodeJob
 from scheduler.summary import JobSummary
 from scheduler.timezones import load_zone
 from scheduler.triggers import parse_cron
-from storage import CatchUp, NewTask, NoticeLevel, Task, TaskKind, TaskSource, TaskStatus
+from scheduler.zones import TaskZones
+from storage import (
+    CatchUp,
+    NewTask,
+    NoticeLevel,
+    Task,
+    TaskKind,
+    TaskRepository,
+    TaskSource,
+    TaskStatus,
+    TaskUpdate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +51,20 @@ _LEVELS = {
 class SchedulerAPI:
     """What bot developers call as `bot.scheduler`."""
 
-    def __init__(self, engine: Engine, control: TaskControl) -> None:
-        self._engine = engine
+    def __init__(
+        self,
+        engine: Engine,
+        control: TaskControl,
+        *,
+        tasks: TaskRepository,
+        zones: TaskZones,
+        clock: Clock,
+    ) -> None:
+        self._engine = engine  # registers code jobs and takes notices
         self._control = control
+        self._tasks = tasks
+        self._zones = zones
+        self._clock = clock
 
     async def add_cron_job(
         self,
@@ -126,7 +150,7 @@ class SchedulerAPI:
     async def remove_job(self, job_id: str) -> bool:
         """Forget the job and delete its stored task and history; False if there was none."""
         self._engine.unregister(job_id)
-        task = await self._engine.tasks.get_by_job_id(job_id)
+        task = await self._tasks.get_by_job_id(job_id)
         if task is None:
             return False
         await self._control.delete(task, actor_id=None)
@@ -134,7 +158,7 @@ class SchedulerAPI:
 
     async def get_jobs(self) -> list[Task]:
         """Every stored code task, registered or not."""
-        return list(await self._engine.tasks.list_code_tasks())
+        return list(await self._tasks.list_code_tasks())
 
     async def send_dev_alert(
         self, message: str, color: int | None = None, title: str | None = None, level: str = "info"
@@ -153,12 +177,12 @@ class SchedulerAPI:
         tasks = (
             await self.get_jobs()
             if guild_id is None
-            else await self._engine.tasks.list_for_guild(guild_id)
+            else await self._tasks.list_for_guild(guild_id)
         )
-        return await summarize(self._engine, tasks)
+        return await summarize(tasks, zones=self._zones, now=self._clock.now())
 
     def _zone(self, timezone: str | None) -> str:
-        name = timezone or self._engine.config.default_timezone
+        name = timezone or self._zones.default_timezone
         load_zone(name)
         return name
 
@@ -204,13 +228,13 @@ class SchedulerAPI:
         self._engine.register(
             CodeJob(job_id, func, tuple(args), dict(kwargs or {}), send_alert=send_alert)
         )
-        existing = await self._engine.tasks.get_by_job_id(job_id)
+        existing = await self._tasks.get_by_job_id(job_id)
         if existing is None:
             new = NewTask(
                 name=job_id,
                 kind=kind,
                 spec=spec,
-                created_at=self._engine.clock.now(),
+                created_at=self._clock.now(),
                 source=TaskSource.CODE,
                 job_id=job_id,
                 timezone=zone,
@@ -225,14 +249,9 @@ class SchedulerAPI:
             zone,
             policy,
         ) or (start is not None and existing.start_at != start):
-            changes: dict[str, Any] = {
-                "kind": kind,
-                "spec": spec,
-                "timezone": zone,
-                "catch_up": policy,
-            }
+            changes = TaskUpdate(kind=kind, spec=spec, timezone=zone, catch_up=policy)
             if start is not None:
-                changes["start_at"] = start
+                changes = replace(changes, start_at=start)
             task = await self._control.edit(existing, changes, actor_id=None)
         if (
             task.status == TaskStatus.PAUSED
@@ -244,14 +263,14 @@ class SchedulerAPI:
 
 
 async def summarize(
-    engine: Engine, tasks: Sequence[Task], *, title: str = "Scheduled tasks"
+    tasks: Sequence[Task], *, zones: TaskZones, now: datetime, title: str = "Scheduled tasks"
 ) -> JobSummary:
     """A JobSummary of `tasks`, each described and timed in its own effective zone."""
-    zones = {task.id: await engine.zone_for(task) for task in tasks}
+    zone_of = {task.id: await zones.zone_for(task) for task in tasks}
     return JobSummary.build(
         tasks,
-        now=engine.clock.now(),
-        describe=lambda task: schedule_for_task(task, zones[task.id]).describe(),
-        zone_of=lambda task: zones[task.id],
+        now=now,
+        describe=lambda task: schedule_for_task(task, zone_of[task.id]).describe(),
+        zone_of=lambda task: zone_of[task.id],
         title=title,
     )

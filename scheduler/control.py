@@ -8,65 +8,92 @@ engine's index in step. Errors a user can fix are `ScheduleError`s (or storage's
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from scheduler.engine import Engine
+from scheduler.clock import Clock
 from scheduler.errors import ScheduleError
 from scheduler.planning import schedule_for_task
 from scheduler.timezones import fixed_instant, load_zone, local_wall
+from scheduler.zones import TaskZones
 from storage import (
     GUILD_LEFT_REASON,
+    AuditRepository,
+    GuildSettingsRepository,
     NewTask,
     Run,
     RunExistsError,
+    RunRepository,
     RunTrigger,
     Task,
     TaskKind,
     TaskNotFoundError,
+    TaskRepository,
     TaskSource,
     TaskStatus,
+    TaskUpdate,
 )
+from storage.payloads import Payload, encode_destinations, encode_payload
 
 log = logging.getLogger(__name__)
 
 SCHEDULE_FIELDS = frozenset({"kind", "spec", "timezone", "start_at", "end_at"})
-EDITABLE_FIELDS = SCHEDULE_FIELDS | {
-    "name",
-    "payload",
-    "destinations",
-    "catch_up",
-    "max_runs",
-}
+
+
+class Scheduling(Protocol):
+    """What the changes need of the engine: follow a task, run one now."""
+
+    def track(self, task: Task) -> None: ...
+
+    async def execute_run(self, task: Task, run: Run) -> Run: ...
 
 
 class TaskControl:
-    """The operations behind the slash commands and the developer API."""
+    """The operations behind the slash commands, the developer API and (next) the web API."""
 
-    def __init__(self, engine: Engine, *, max_tasks_per_guild: int = 200) -> None:
-        self.engine = engine
+    def __init__(
+        self,
+        *,
+        tasks: TaskRepository,
+        runs: RunRepository,
+        audit: AuditRepository,
+        zones: TaskZones,
+        clock: Clock,
+        scheduling: Scheduling,
+        transaction: Callable[[], AbstractAsyncContextManager[None]],
+        max_tasks_per_guild: int = 200,
+    ) -> None:
+        self._tasks = tasks
+        self._runs = runs
+        self._audit = audit
+        self._zones = zones
+        self._clock = clock
+        self._scheduling = scheduling
+        self._transaction = transaction
         self.max_tasks_per_guild = max_tasks_per_guild
 
     async def get(self, guild_id: int | None, task_id: int) -> Task:
         """A task of this guild (None: a code task); another guild's task is not found."""
-        task = await self.engine.tasks.get(task_id)
+        task = await self._tasks.get(task_id)
         if task is None or task.guild_id != guild_id:
             raise TaskNotFoundError(task_id)
         return task
 
     async def create(self, new: NewTask, *, actor_id: int | None = None) -> Task:
         """Store a new task with its first instant and start tracking it."""
-        now = self.engine.clock.now()
+        now = self._clock.now()
         if new.source == TaskSource.ADMIN and new.guild_id is not None:
-            count = await self.engine.tasks.count_for_guild(new.guild_id)
+            count = await self._tasks.count_for_guild(new.guild_id)
             if count >= self.max_tasks_per_guild:
                 raise ScheduleError(
                     f"This server already has {count} tasks, the most allowed "
                     f"({self.max_tasks_per_guild}). Delete one with /schedule delete first."
                 )
         probe = _probe(new, now)
-        first = schedule_for_task(probe, await self.engine.zone_for(probe)).next_fire(None, now)
+        first = schedule_for_task(probe, await self._zones.zone_for(probe)).next_fire(None, now)
         if first is None:
             raise ScheduleError(
                 "This schedule has no run in the future (is its end already past?).",
@@ -75,20 +102,15 @@ class TaskControl:
         if new.kind == TaskKind.INTERVAL and new.start_at is None:
             # Pin the origin, so a restart or an edit elsewhere never shifts the phase.
             new = replace(new, start_at=first)
-        task = await self.engine.tasks.create(replace(new, next_run_at=first, created_at=now))
-        await self.engine.audit.add(
-            task.guild_id, task.id, actor_id, "create", _describe_new(task), now
-        )
-        self.engine.track(task)
+        task = await self._tasks.create(replace(new, next_run_at=first, created_at=now))
+        await self._audit.add(task.guild_id, task.id, actor_id, "create", _describe_new(task), now)
+        self._scheduling.track(task)
         return task
 
-    async def edit(self, task: Task, changes: dict[str, Any], *, actor_id: int | None) -> Task:
-        """Apply `changes`; a changed schedule restarts from now."""
-        unknown = set(changes) - EDITABLE_FIELDS
-        if unknown:
-            raise ValueError(f"cannot edit {sorted(unknown)}")
-        now = self.engine.clock.now()
-        changes = {k: v for k, v in changes.items() if getattr(task, k) != v}
+    async def edit(self, task: Task, edit: TaskUpdate, *, actor_id: int | None) -> Task:
+        """Apply `edit`; a changed schedule restarts from now."""
+        now = self._clock.now()
+        changes = {k: v for k, v in edit.changes().items() if getattr(task, k) != v}
         if not changes:
             return task
         update: dict[str, Any] = dict(changes)
@@ -104,7 +126,7 @@ class TaskControl:
                 if start is not None:
                     candidate = replace(candidate, start_at=start)
                     update["start_at"] = start
-            schedule = schedule_for_task(candidate, await self.engine.zone_for(candidate))
+            schedule = schedule_for_task(candidate, await self._zones.zone_for(candidate))
             first = schedule.next_fire(None, now)
             if first is None:
                 raise ScheduleError("With this change the task would never run again.")
@@ -112,43 +134,52 @@ class TaskControl:
                 update["start_at"] = first
             if task.status == TaskStatus.ACTIVE:
                 update["next_run_at"] = first
-        updated = await self.engine.tasks.update(task.id, updated_by=actor_id, at=now, **update)
+        updated = await self._tasks.update(task.id, updated_by=actor_id, at=now, **update)
         detail = {k: _plain(v) for k, v in changes.items()}
-        await self.engine.audit.add(task.guild_id, task.id, actor_id, "edit", detail, now)
-        self.engine.track(updated)
+        await self._audit.add(task.guild_id, task.id, actor_id, "edit", detail, now)
+        self._scheduling.track(updated)
         return updated
 
     async def _start_in_new_zone(self, task: Task, candidate: Task) -> datetime | None:
         if task.kind != TaskKind.INTERVAL or task.start_at is None:
             return None
-        old_zone = await self.engine.zone_for(task)
+        old_zone = await self._zones.zone_for(task)
         if not getattr(schedule_for_task(task, old_zone), "calendar", False):
             return None
         wall = local_wall(task.start_at, load_zone(old_zone))
-        return fixed_instant(wall, load_zone(await self.engine.zone_for(candidate)))
+        return fixed_instant(wall, load_zone(await self._zones.zone_for(candidate)))
+
+    async def import_tasks(
+        self, replaced: Sequence[Task], new: Sequence[NewTask], *, actor_id: int | None
+    ) -> list[Task]:
+        """Delete `replaced` and create `new`, all or nothing (an import)."""
+        async with self._transaction():
+            for old in replaced:
+                await self.delete(old, actor_id=actor_id)
+            return [await self.create(task, actor_id=actor_id) for task in new]
 
     async def pause(self, task: Task, *, actor_id: int | None, reason: str = "paused") -> Task:
         if task.status != TaskStatus.ACTIVE:
             raise ScheduleError(f"Task {task.name!r} is not active (it is {task.status}).")
-        now = self.engine.clock.now()
-        updated = await self.engine.tasks.update(
+        now = self._clock.now()
+        updated = await self._tasks.update(
             task.id, status=TaskStatus.PAUSED, paused_reason=reason, updated_by=actor_id, at=now
         )
-        await self.engine.audit.add(task.guild_id, task.id, actor_id, "pause", {}, now)
+        await self._audit.add(task.guild_id, task.id, actor_id, "pause", {}, now)
         return updated
 
     async def resume(self, task: Task, *, actor_id: int | None) -> Task:
         """Make a paused or failed task active again, from its next instant after now."""
         if task.status == TaskStatus.ACTIVE:
             raise ScheduleError(f"Task {task.name!r} is already active.")
-        now = self.engine.clock.now()
-        schedule = await self.engine.schedule_of(task)
+        now = self._clock.now()
+        schedule = await self._zones.schedule_of(task)
         following = schedule.next_after(now)
         if following is None:
             raise ScheduleError(
                 f"Task {task.name!r} has no run left in the future; edit its schedule first."
             )
-        updated = await self.engine.tasks.update(
+        updated = await self._tasks.update(
             task.id,
             status=TaskStatus.ACTIVE,
             paused_reason=None,
@@ -157,14 +188,14 @@ class TaskControl:
             updated_by=actor_id,
             at=now,
         )
-        await self.engine.audit.add(task.guild_id, task.id, actor_id, "resume", {}, now)
-        self.engine.track(updated)
+        await self._audit.add(task.guild_id, task.id, actor_id, "resume", {}, now)
+        self._scheduling.track(updated)
         return updated
 
     async def delete(self, task: Task, *, actor_id: int | None) -> None:
-        now = self.engine.clock.now()
-        await self.engine.tasks.delete(task.id)
-        await self.engine.audit.add(
+        now = self._clock.now()
+        await self._tasks.delete(task.id)
+        await self._audit.add(
             task.guild_id, task.id, actor_id, "delete", {"name": task.name, "spec": task.spec}, now
         )
 
@@ -175,22 +206,22 @@ class TaskControl:
             )
         if not 1 <= count <= 1000:
             raise ScheduleError("count must be between 1 and 1000.", example="count: 2")
-        now = self.engine.clock.now()
-        updated = await self.engine.tasks.update(
+        now = self._clock.now()
+        updated = await self._tasks.update(
             task.id, skip_next=task.skip_next + count, updated_by=actor_id, at=now
         )
-        await self.engine.audit.add(task.guild_id, task.id, actor_id, "skip", {"count": count}, now)
+        await self._audit.add(task.guild_id, task.id, actor_id, "skip", {"count": count}, now)
         return updated
 
     async def run_now(self, task: Task, *, actor_id: int | None) -> Run:
         """Run the task once now, recorded as a manual run; its schedule is untouched."""
-        now = self.engine.clock.now()
+        now = self._clock.now()
         try:
-            run = await self.engine.runs.start(task.id, now, RunTrigger.MANUAL, now)
+            run = await self._runs.start(task.id, now, RunTrigger.MANUAL, now)
         except RunExistsError as exc:
             raise ScheduleError("That task was just run; try again in a second.") from exc
-        await self.engine.audit.add(task.guild_id, task.id, actor_id, "run", {}, now)
-        return await self.engine.execute_run(task, run)
+        await self._audit.add(task.guild_id, task.id, actor_id, "run", {}, now)
+        return await self._scheduling.execute_run(task, run)
 
 
 def _probe(new: NewTask, now: Any) -> Task:
@@ -227,8 +258,13 @@ def _probe(new: NewTask, now: Any) -> Task:
 
 
 def _plain(value: Any) -> Any:
+    """A change as the audit row's JSON shows it (a payload or destinations as stored)."""
     if hasattr(value, "isoformat"):
         return value.isoformat()
+    if isinstance(value, Payload):
+        return encode_payload(value)
+    if isinstance(value, tuple):
+        return encode_destinations(value)
     return value
 
 
@@ -245,32 +281,43 @@ def _describe_new(task: Task) -> dict[str, Any]:
 class GuildLifecycle:
     """The bot leaving and rejoining guilds (DESIGN section 3)."""
 
-    def __init__(self, engine: Engine, *, retention_days: int = 30) -> None:
-        self.engine = engine
+    def __init__(
+        self,
+        *,
+        tasks: TaskRepository,
+        guilds: GuildSettingsRepository,
+        audit: AuditRepository,
+        clock: Clock,
+        scheduling: Scheduling,
+        retention_days: int = 30,
+    ) -> None:
+        self._tasks = tasks
+        self._guilds = guilds
+        self._audit = audit
+        self._clock = clock
+        self._scheduling = scheduling
         self.retention_days = retention_days
 
     async def left(self, guild_id: int) -> int:
         """Pause the guild's active tasks and note when the bot left; returns how many."""
-        now = self.engine.clock.now()
-        paused = await self.engine.tasks.pause_guild(guild_id, GUILD_LEFT_REASON, now)
-        await self.engine.guilds.mark_left(guild_id, now)
-        await self.engine.audit.add(
-            guild_id, None, None, "guild_left", {"paused": len(paused)}, now
-        )
+        now = self._clock.now()
+        paused = await self._tasks.pause_guild(guild_id, GUILD_LEFT_REASON, now)
+        await self._guilds.mark_left(guild_id, now)
+        await self._audit.add(guild_id, None, None, "guild_left", {"paused": len(paused)}, now)
         log.info("Left guild %s: paused %d task(s)", guild_id, len(paused))
         return len(paused)
 
     async def returned(self, guild_id: int) -> int:
         """Resume what leaving paused (catch-up applies to what was missed); returns how many."""
-        settings = await self.engine.guilds.get(guild_id)
+        settings = await self._guilds.get(guild_id)
         if settings.left_at is None:
             return 0
-        now = self.engine.clock.now()
-        await self.engine.guilds.mark_returned(guild_id, now)
-        resumed = await self.engine.tasks.resume_guild_left(guild_id, now)
-        for task in await self.engine.tasks.get_many(resumed):
-            self.engine.track(task)
-        await self.engine.audit.add(
+        now = self._clock.now()
+        await self._guilds.mark_returned(guild_id, now)
+        resumed = await self._tasks.resume_guild_left(guild_id, now)
+        for task in await self._tasks.get_many(resumed):
+            self._scheduling.track(task)
+        await self._audit.add(
             guild_id, None, None, "guild_returned", {"resumed": len(resumed)}, now
         )
         log.info("Back in guild %s: resumed %d task(s)", guild_id, len(resumed))
@@ -278,10 +325,10 @@ class GuildLifecycle:
 
     async def purge_expired(self) -> list[int]:
         """Delete the data of guilds left more than `retention_days` ago."""
-        now = self.engine.clock.now()
-        expired = await self.engine.guilds.left_before(now - timedelta(days=self.retention_days))
+        now = self._clock.now()
+        expired = await self._guilds.left_before(now - timedelta(days=self.retention_days))
         for guild_id in expired:
-            await self.engine.tasks.delete_guild_data(guild_id)
+            await self._tasks.delete_guild_data(guild_id)
             log.info("Deleted the data of guild %s (left over %d days ago)", guild_id,
                      self.retention_days)  # fmt: skip
         return expired

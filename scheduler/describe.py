@@ -9,7 +9,7 @@ from functools import lru_cache
 from cron_descriptor import CasingTypeEnum, ExpressionDescriptor, Options
 
 from scheduler.errors import ScheduleError
-from scheduler.parsing import parse_cron_fields
+from scheduler.parsing import CronFields, parse_cron_fields
 from scheduler.timezones import load_zone
 
 __all__ = [
@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 _UNIT_NAMES = {"w": "week", "d": "day", "h": "hour", "m": "minute", "s": "second"}
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_SUNDAY_FIRST = (_WEEKDAY_NAMES[6], *_WEEKDAY_NAMES[:6])  # index = crontab number
+_ORDINALS = ("", "first", "second", "third", "fourth", "fifth")
 
 
 @lru_cache(maxsize=1)
@@ -40,19 +42,12 @@ def describe_cron(spec: str) -> str:
         fields = parse_cron_fields(spec)
     except ScheduleError:
         return spec
-    tokens = fields.spec.split(" ")
-    tokens[4] = _weekday_text(fields.weekdays)
-    either = fields.day_or_weekday
-    if either and (len(fields.weekdays) == 7 or len(fields.days) == 31):
-        tokens[2] = tokens[4] = "*"  # "any day OR ..." is every day
-        either = False
-    text = describe_cron_text(" ".join(tokens), either)
-    return spec if text == " ".join(tokens) else text
+    return describe_cron_text(fields.spec)
 
 
 def _weekday_text(weekdays: frozenset[int]) -> str:
     """A weekday set as cron-descriptor reads it best: Monday first, Sunday as 7."""
-    if len(weekdays) == 7:
+    if len(weekdays) == 7 or not weekdays:
         return "*"
     days = sorted(7 if day == 0 else day for day in weekdays)
     runs: list[str] = []
@@ -71,21 +66,34 @@ def _weekday_text(weekdays: frozenset[int]) -> str:
 
 
 @lru_cache(maxsize=4096)
-def describe_cron_text(spec: str, either_day: bool) -> str:
-    """cron-descriptor's sentence for a valid 5-field ``spec``; ``spec`` itself on failure."""
+def describe_cron_text(spec: str) -> str:
+    """The sentence for a valid canonical ``spec``; ``spec`` itself if it cannot be made.
+
+    cron-descriptor words the time of day, the plain day-of-month and weekday lists and the
+    months; we word what it does not know: cronie's rule for the two day fields (OR when
+    neither starts with ``*``, else AND), ``L`` in a list, ``nL`` and ``n#k``.
+    """
     try:
-        descriptor = ExpressionDescriptor(spec, _options())
-        if not either_day:
-            return descriptor.get_description()
-        # Both day fields restricted: cron fires when EITHER matches; say so for every form.
-        weekday = descriptor.get_day_of_week_description()
-        if weekday.startswith(", ") and not weekday.startswith(", or "):
-            weekday = ", or " + weekday[2:]
+        fields = parse_cron_fields(spec)
+        tokens = fields.spec.split(" ")
+        tokens[2] = tokens[2].replace("l", "L")
+        tokens[4] = _weekday_text(fields.weekdays)
+        extended = bool(fields.nth_weekdays or fields.last_weekdays)
+        every_weekday = len(fields.weekdays) == 7
+        every_day = len(fields.days) == 31
+        either = fields.day_or_weekday
+        if (either and (every_weekday or every_day)) or (not either and every_weekday):
+            tokens[4], extended = "*", False  # the weekday field adds nothing
+        if (either and (every_weekday or every_day)) or (not either and every_day):
+            tokens[2] = "*"  # the day-of-month field adds nothing
+        descriptor = ExpressionDescriptor(" ".join(_without_last(tokens)), _options())
+        by_day = _day_of_month_part(descriptor, tokens[2])
+        by_weekday = _weekday_extension_part(fields) if extended else ""
+        by_weekday = by_weekday or descriptor.get_day_of_week_description()
         text = "".join(
             (
                 descriptor.get_time_of_day_description(),
-                descriptor.get_day_of_month_description(),
-                weekday,
+                _join_days(by_day, by_weekday, either),
                 descriptor.get_month_description(),
             )
         )
@@ -94,6 +102,54 @@ def describe_cron_text(spec: str, either_day: bool) -> str:
     except Exception:  # a third-party describer must never break a listing
         log.debug("cron-descriptor could not describe %r", spec, exc_info=True)
         return spec
+
+
+def _without_last(tokens: list[str]) -> list[str]:
+    """cron-descriptor reads ``L`` alone but not in a list: leave it out of lists."""
+    day = tokens[2]
+    if day != "L" and "L" in day.split(","):
+        day = ",".join(item for item in day.split(",") if item != "L")
+    return [tokens[0], tokens[1], day, tokens[3], tokens[4]]
+
+
+def _day_of_month_part(descriptor: ExpressionDescriptor, token: str) -> str:
+    if token == "*":
+        return ""
+    text = descriptor.get_day_of_month_description()
+    if token == "L" or "L" not in token.split(","):
+        return text
+    suffix = " of the month"
+    if text.endswith(suffix):
+        return f"{text[: -len(suffix)]} and the last day of the month"
+    return f"{text}, and on the last day of the month"
+
+
+def _join_days(by_day: str, by_weekday: str, either: bool) -> str:
+    """The two day parts, joined by cronie's rule: OR when ``either``, else AND."""
+    if not by_day or not by_weekday:
+        return by_day + by_weekday
+    rest = by_weekday[2:] if by_weekday.startswith(", ") else by_weekday
+    if either:
+        return f"{by_day}, {rest}" if rest.startswith("or ") else f"{by_day}, or {rest}"
+    for prefix in ("or ", "only ", "on "):
+        rest = rest.removeprefix(prefix)
+    return f"{by_day}, only on {rest}"
+
+
+def _weekday_extension_part(fields: CronFields) -> str:
+    """``, on Monday or the last Friday of the month`` and the like (``nL``, ``n#k``)."""
+    names = _SUNDAY_FIRST
+    parts: list[str] = []
+    plain = sorted(fields.weekdays, key=lambda day: (day + 6) % 7)  # Monday first
+    if plain:
+        parts.append(" and ".join(names[day] for day in plain))
+    for day in sorted({day for day, _ in fields.nth_weekdays}, key=lambda d: (d + 6) % 7):
+        weeks = sorted(k for other, k in fields.nth_weekdays if other == day)
+        parts.append(f"the {' and '.join(_ORDINALS[k] for k in weeks)} {names[day]}")
+    parts.extend(
+        f"the last {names[day]}" for day in sorted(fields.last_weekdays, key=lambda d: (d + 6) % 7)
+    )
+    return f", on {' or '.join(parts)} of the month"
 
 
 def describe_duration(parts: dict[str, int]) -> str:

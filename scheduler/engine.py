@@ -10,7 +10,6 @@ served round-robin; the runner posts (with retries); the `RunFinisher` records t
 from __future__ import annotations
 
 import asyncio
-import gc
 import itertools
 import logging
 from collections import defaultdict
@@ -21,27 +20,24 @@ from typing import Any
 from config import Settings
 from scheduler.alerts import AlertFolder
 from scheduler.clock import Clock, SystemClock
+from scheduler.cron_rewrite import rewrite_star_step_crons
 from scheduler.dispatch import FairDispatcher
 from scheduler.finishing import FinishRules, RunFinisher
 from scheduler.incidents import DeliveryIncidents
-from scheduler.payload import is_webhook
-from scheduler.planning import Plan, plan, schedule_for_task
+from scheduler.planning import Plan, plan
 from scheduler.protocols import Alerter, Deliverer, Notice
-from scheduler.recovery import CatchUpNotes, pause_unregistered_code_tasks, recover_running
+from scheduler.recovery import CatchUpNotes, InterruptedRuns, pause_unregistered_code_tasks
 from scheduler.runner import CodeJob, RetryPolicy, Runner
-from scheduler.triggers import Schedule
 from scheduler.waking import Waker
+from scheduler.zones import TaskZones
 from storage import (
-    AuditRepository,
     Database,
-    GuildSettingsRepository,
-    NoticeRepository,
+    Repositories,
     Run,
-    RunRepository,
     RunStatus,
     RunTrigger,
+    StateRepository,
     Task,
-    TaskRepository,
     TaskSource,
     TaskStatus,
 )
@@ -114,15 +110,19 @@ class Engine:
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
         use_apscheduler: bool = True,
+        repositories: Repositories | None = None,
+        zones: TaskZones | None = None,
     ) -> None:
         self.config = config or EngineConfig()
         self.clock: Clock = clock or SystemClock()
         self.database = database
-        self.tasks = TaskRepository(database)
-        self.runs = RunRepository(database)
-        self.audit = AuditRepository(database)
-        self.guilds = GuildSettingsRepository(database)
-        self.notices = NoticeRepository(database)
+        stores = repositories or Repositories.over(database)
+        self.tasks = stores.tasks
+        self.runs = stores.runs
+        self.audit = stores.audit
+        self.guilds = stores.guilds
+        self.notices = stores.notices
+        self.zones = zones or TaskZones(self.guilds, default_timezone=self.config.default_timezone)
         self.code_jobs: dict[str, CodeJob] = {}
         self.alerter = alerter
         self.alerts = AlertFolder(self._send_notice, window=self.config.alert_window_seconds)
@@ -150,7 +150,6 @@ class Engine:
             concurrency=self.config.concurrency,
             reserved_for_idle=self.config.idle_guild_workers,
         )
-        self._guild_zones: dict[int, str] = {}
         self._tick_lock = asyncio.Lock()
         self._use_apscheduler = use_apscheduler
         self.waker = Waker(
@@ -162,36 +161,65 @@ class Engine:
         )
         self.index = self.waker.index
         self.catch_up_notes = CatchUpNotes(self.alerts.add)
+        self.interrupted = InterruptedRuns(
+            tasks=self.tasks,
+            runs=self.runs,
+            resend=lambda task, run: self.execute_run(task, run, resend=True),
+            finish=lambda task, run, outcome: self.finisher.finish(
+                task, run, outcome, notify=False
+            ),
+            notify=self.alerts.add,
+            resume_window_seconds=self.config.resume_window_seconds,
+        )
         self.started_at: datetime | None = None
         self.startup_report: dict[str, int] = {}
 
     # ----------------------------------------------------------------- lifecycle
 
     async def start(self) -> dict[str, int]:
-        """Recover interrupted runs, catch up on missed ones, load the index, start waking.
+        """Both start-up steps at once: `recover()`, then `catch_up_and_wake()`.
 
-        Returns figures for the "started" notice: tasks loaded, runs recovered, missed handled.
+        For code with no gateway to wait for (tests, benchmarks); the bot runs the second
+        step only once Discord's gateway is ready. Returns the start-up figures.
+        """
+        await self.recover()
+        return await self.catch_up_and_wake()
+
+    async def recover(self) -> int:
+        """Start-up, step one (before the gateway connects): pause code tasks nobody
+        registered, re-send or close the runs a crash left `running`, load the index.
+
+        Nothing is caught up and nothing wakes yet. Returns how many runs were recovered.
         """
         now = self.clock.now()
         self.started_at = now
-        await pause_unregistered_code_tasks(self, now)
-        recovered = await recover_running(self, now)
+        await rewrite_star_step_crons(
+            self.tasks, self.audit, StateRepository(self.database), self.notify, now
+        )
+        await pause_unregistered_code_tasks(self.tasks, self.code_jobs, self.alerts.add, now)
+        recovered = await self.interrupted.recover(now)
         self.dispatcher.start()
-        caught_up = await self._catch_up(now)
         loaded = await self.waker.load_window(now)
-        gc.collect()
-        gc.freeze()
+        self.startup_report = {"indexed": loaded, "recovered": recovered}
+        log.info("Engine recovered: %s", self.startup_report)
+        return recovered
+
+    async def catch_up_and_wake(self) -> dict[str, int]:
+        """Start-up, step two: apply the catch-up policy to every task that was due when
+        `recover()` ran, wait until those posts are out, then start waking.
+
+        Returns figures for the "started" notice: tasks indexed, runs recovered, missed
+        handled. (Counting every task scans the whole index, so that is left to whoever
+        reports the start.)
+        """
+        if self.started_at is None:
+            raise RuntimeError("Engine.recover() must run before catch_up_and_wake()")
+        caught_up = await self._catch_up(self.started_at)
         if self._use_apscheduler:
             self.waker.start()
-        # Counting every task scans the whole index, so it is left to whoever reports the
-        # start (bot.py does it after the engine is ready).
-        self.startup_report = {
-            "indexed": loaded,
-            "recovered": recovered,
-            "caught_up": caught_up,
-        }
+        self.startup_report["caught_up"] = caught_up
         log.info("Engine ready: %s", self.startup_report)
-        return self.startup_report
+        return dict(self.startup_report)
 
     async def stop(self, grace: float = 0.0) -> None:
         """Stop waking; runs in flight get `grace` seconds to finish before they are cancelled."""
@@ -199,7 +227,6 @@ class Engine:
         await self.dispatcher.stop(grace)
         await self.finisher.join()
         await self.alerts.close()
-        gc.unfreeze()
 
     async def drain(self) -> None:
         """Wait until every submitted run has finished, then send pending notices (tests)."""
@@ -214,26 +241,6 @@ class Engine:
 
     def unregister(self, job_id: str) -> None:
         self.code_jobs.pop(job_id, None)
-
-    # ----------------------------------------------------------------- schedules and zones
-
-    async def zone_for(self, task: Task) -> str:
-        if task.timezone:
-            return task.timezone
-        if task.guild_id is None:
-            return self.config.default_timezone
-        zone = self._guild_zones.get(task.guild_id)
-        if zone is None:
-            settings = await self.guilds.get(task.guild_id)
-            zone = settings.timezone or self.config.default_timezone
-            self._guild_zones[task.guild_id] = zone
-        return zone
-
-    def forget_guild_zone(self, guild_id: int) -> None:
-        self._guild_zones.pop(guild_id, None)
-
-    async def schedule_of(self, task: Task) -> Schedule:
-        return schedule_for_task(task, await self.zone_for(task))
 
     # ----------------------------------------------------------------- the index
 
@@ -278,7 +285,9 @@ class Engine:
                 task = tasks.pop(task_id, None)  # popped: a task is started once a chunk
                 if task is None or not _still_due(task, due_ms):
                     continue
-                if task.source == TaskSource.CODE or any(map(is_webhook, task.destinations)):
+                if task.source == TaskSource.CODE or any(
+                    d.kind == "webhook" for d in task.destinations
+                ):
                     order.append(_Due(due_ms, task_id))
                     guilds[task_id] = task.guild_id
                     continue
@@ -297,7 +306,7 @@ class Engine:
     async def _plan(self, task: Task, now: datetime) -> Plan:
         return plan(
             task,
-            await self.schedule_of(task),
+            await self.zones.schedule_of(task),
             now,
             startup=self.catch_up_notes.collecting,
             catch_up_max=self.config.catch_up_max,

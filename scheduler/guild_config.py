@@ -14,23 +14,29 @@ are instants and do not move.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from scheduler.engine import Engine
+from scheduler.clock import Clock
+from scheduler.control import Scheduling
 from scheduler.errors import ScheduleError
 from scheduler.planning import schedule_for_task
 from scheduler.timezones import fixed_instant, load_zone, local_wall, require_aware
 from scheduler.triggers import IntervalSchedule, Schedule, parse_cron
+from scheduler.zones import TaskZones
 from storage import (
     SETTING_DEFAULTS,
+    AuditRepository,
     GuildSettings,
+    GuildSettingsRepository,
     MentionPolicy,
     StateRepository,
     Task,
     TaskKind,
+    TaskRepository,
     TaskStatus,
 )
 
@@ -135,16 +141,33 @@ class ConfigChange:
 class GuildConfig:
     """Reads and changes guild settings; keeps the engine's zones and index in step."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.state = StateRepository(engine.database)
+    def __init__(
+        self,
+        *,
+        guilds: GuildSettingsRepository,
+        tasks: TaskRepository,
+        audit: AuditRepository,
+        state: StateRepository,
+        zones: TaskZones,
+        clock: Clock,
+        scheduling: Scheduling,
+        transaction: Callable[[], AbstractAsyncContextManager[None]],
+    ) -> None:
+        self._guilds = guilds
+        self._tasks = tasks
+        self._audit = audit
+        self.state = state
+        self._zones = zones
+        self._clock = clock
+        self._scheduling = scheduling
+        self._transaction = transaction
 
     def zone_of(self, settings: GuildSettings) -> str:
         """The zone the guild's tasks (and its overview) follow."""
-        return settings.timezone or self.engine.config.default_timezone
+        return settings.timezone or self._zones.default_timezone
 
     async def get(self, guild_id: int) -> GuildSettings:
-        return await self.engine.guilds.get(guild_id)
+        return await self._guilds.get(guild_id)
 
     async def set_timezone(
         self, guild_id: int, zone: str | None, actor_id: int | None
@@ -197,7 +220,7 @@ class GuildConfig:
             out["mention_policy"] = validate_mention_policy(out["mention_policy"])
         if out.get("summary_cron") is not None:
             zone = out.get("timezone", before.timezone)
-            zone = zone or self.engine.config.default_timezone
+            zone = zone or self._zones.default_timezone
             out["summary_cron"] = validate_summary_cron(out["summary_cron"], zone)
         return out
 
@@ -208,15 +231,15 @@ class GuildConfig:
         diff: dict[str, tuple[Any, Any]],
         actor_id: int | None,
     ) -> ConfigChange:
-        now = self.engine.clock.now()
+        now = self._clock.now()
         new_values = {name: new for name, (_, new) in diff.items()}
         old_zone = self.zone_of(before)
         moved: list[Task] = []
         try:
-            async with self.engine.database.transaction():
-                after = await self.engine.guilds.update(guild_id, now, **new_values)
+            async with self._transaction():
+                after = await self._guilds.update(guild_id, now, **new_values)
                 new_zone = self.zone_of(after)
-                self.engine.forget_guild_zone(guild_id)
+                self._zones.forget(guild_id)
                 if new_zone != old_zone:
                     moved = await self._move_tasks(guild_id, old_zone, new_zone, now, actor_id)
                 await self._rebase_summary(guild_id, after, diff, now)
@@ -226,11 +249,11 @@ class GuildConfig:
                 }
                 if "timezone" in diff:
                     detail["moved_tasks"] = len(moved)
-                await self.engine.audit.add(guild_id, None, actor_id, "config", detail, now)
+                await self._audit.add(guild_id, None, actor_id, "config", detail, now)
         finally:
-            self.engine.forget_guild_zone(guild_id)
+            self._zones.forget(guild_id)
         for task in moved:
-            self.engine.track(task)
+            self._scheduling.track(task)
         if moved:
             log.info("Guild %s now in %s: moved %d task(s)", guild_id, new_zone, len(moved))
         return ConfigChange(before, after, diff, tuple(moved))
@@ -240,12 +263,10 @@ class GuildConfig:
     ) -> list[Task]:
         """Re-plan the guild's tasks that follow its zone; returns those that changed."""
         moved: list[Task] = []
-        for task in await self.engine.tasks.list_for_guild(guild_id):
+        for task in await self._tasks.list_for_guild(guild_id):
             changes = _moved_schedule(task, old_zone, new_zone, now)
             if changes:
-                updated = await self.engine.tasks.update(
-                    task.id, at=now, updated_by=actor_id, **changes
-                )
+                updated = await self._tasks.update(task.id, at=now, updated_by=actor_id, **changes)
                 moved.append(updated)
         return moved
 
@@ -267,7 +288,7 @@ class GuildConfig:
         stored cron no longer parses is logged and skipped.
         """
         due: list[tuple[GuildSettings, datetime]] = []
-        for settings in await self.engine.guilds.with_summary():
+        for settings in await self._guilds.with_summary():
             assert settings.summary_cron is not None
             last = await self.last_summary(settings.guild_id)
             if last is None:

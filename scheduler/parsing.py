@@ -6,7 +6,8 @@ Everything here turns user text into plain values or raises :class:`ScheduleErro
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from calendar import monthrange
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
 
@@ -147,8 +148,11 @@ _NAMES: tuple[dict[str, int], ...] = (
     {name: number for number, name in enumerate(_WEEKDAYS)},
 )
 _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # February may have 29
-_UNSUPPORTED = re.compile(r"[0-9]*(?:l|w|lw)|.*[?#].*", re.ASCII | re.DOTALL)
+_UNSUPPORTED = re.compile(r"[0-9]*w|lw|.*[?].*", re.ASCII | re.DOTALL)  # Quartz W and ?
 _ITEM = re.compile(r"(\*|[a-z0-9]+)(?:-([a-z0-9]+))?(?:/([0-9]+))?", re.ASCII)
+_NTH = re.compile(r"([a-z0-9]+)#([0-9]+)", re.ASCII)  # weekday n#k: the k-th weekday n
+_LAST_WEEKDAY = re.compile(r"([a-z0-9]+)l", re.ASCII)  # weekday nL: the last weekday n
+_EXTENSION_HINT = "L (last day) belongs in day of month; nL and n#k in weekday"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +160,9 @@ class CronFields:
     """A validated crontab: canonical text and the value set of each field.
 
     ``weekdays`` uses crontab numbering with Sunday as 0 (a 7 in the text becomes 0).
+    The extensions: ``last_day`` (``L`` in day of month), ``nth_weekdays`` ((weekday, k) for
+    ``n#k``) and ``last_weekdays`` (n for ``nL``). ``day_is_star``/``weekday_is_star`` are
+    cronie's flags: the field's first character is ``*`` (``*``, ``*/2``).
     """
 
     spec: str
@@ -167,11 +174,47 @@ class CronFields:
     day_is_star: bool
     weekday_is_star: bool
     repeating: bool
+    last_day: bool = False
+    nth_weekdays: frozenset[tuple[int, int]] = frozenset()
+    last_weekdays: frozenset[int] = frozenset()
+    _month_days: dict[tuple[int, int], tuple[int, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     @property
     def day_or_weekday(self) -> bool:
-        """Both day fields restricted: a day matches if EITHER matches (the Vixie cron rule)."""
+        """Neither day field starts with ``*``: a day matches if EITHER matches (cronie)."""
         return not self.day_is_star and not self.weekday_is_star
+
+    def day_matches(self, day: int, weekday: int, length: int) -> bool:
+        """Whether ``day`` of a month of ``length`` days, falling on ``weekday`` (0 = Sunday),
+        is a day this crontab runs on, by cronie's rule for the two day fields."""
+        by_day = day in self.days or (self.last_day and day == length)
+        by_weekday = (
+            weekday in self.weekdays
+            or (weekday, (day - 1) // 7 + 1) in self.nth_weekdays
+            or (weekday in self.last_weekdays and day + 7 > length)
+        )
+        if self.day_or_weekday:
+            return by_day or by_weekday
+        return by_day and by_weekday
+
+    def days_in(self, year: int, month: int) -> tuple[int, ...]:
+        """The days of ``month`` in ``year`` this crontab runs on (ignores the month field)."""
+        monday_first, length = monthrange(year, month)
+        key = ((monday_first + 1) % 7, length)
+        found = self._month_days.get(key)
+        if found is None:
+            found = self._month_days[key] = self.days_for(*key)
+        return found
+
+    def days_for(self, first_weekday: int, length: int) -> tuple[int, ...]:
+        """The matching days of a month of ``length`` days starting on ``first_weekday``."""
+        return tuple(
+            day
+            for day in range(1, length + 1)
+            if self.day_matches(day, (first_weekday + day - 1) % 7, length)
+        )
 
 
 def parse_cron_fields(text: str) -> CronFields:
@@ -201,21 +244,32 @@ def _parse_cron_fields(text: str) -> CronFields:
             f'got {len(tokens)}: "{_shown(text)}".{hint}',
             example=CRON_EXAMPLE,
         )
-    sets = [_parse_field(token, index) for index, token in enumerate(tokens)]
-    weekdays = frozenset(day % 7 for day in sets[4])
+    minutes, hours = _parse_field(tokens[0], 0), _parse_field(tokens[1], 1)
+    days, last_day = _parse_day_field(tokens[2])
+    months = _parse_field(tokens[3], 3)
+    weekdays, nth, last_weekdays = _parse_weekday_field(tokens[4])
     fields = CronFields(
-        spec=" ".join(tokens),
-        minutes=sets[0],
-        hours=sets[1],
-        days=sets[2],
-        months=sets[3],
+        spec=" ".join(_spelled(tokens)),
+        minutes=minutes,
+        hours=hours,
+        days=days,
+        months=months,
         weekdays=weekdays,
-        day_is_star=tokens[2] == "*",
-        weekday_is_star=tokens[4] == "*",
-        repeating="*" in tokens[0] or "*" in tokens[1],
+        day_is_star=tokens[2].startswith("*"),
+        weekday_is_star=tokens[4].startswith("*"),
+        repeating=tokens[0].startswith("*") or tokens[1].startswith("*"),
+        last_day=last_day,
+        nth_weekdays=nth,
+        last_weekdays=last_weekdays,
     )
     _check_can_fire(fields)
     return fields
+
+
+def _spelled(tokens: list[str]) -> list[str]:
+    """Canonical spelling: lower case but for the extensions' ``L`` (``L``, ``5L``, ``friL``);
+    no weekday name has an "l" in it, and a month field cannot hold an extension."""
+    return [*tokens[:2], tokens[2].replace("l", "L"), tokens[3], tokens[4].replace("l", "L")]
 
 
 def _parse_field(token: str, index: int) -> frozenset[int]:
@@ -225,9 +279,66 @@ def _parse_field(token: str, index: int) -> frozenset[int]:
     return frozenset(values)
 
 
+def _parse_day_field(token: str) -> tuple[frozenset[int], bool]:
+    """Day of month: the usual items, and ``L`` for the last day of the month."""
+    days: set[int] = set()
+    last = False
+    for item in token.split(","):
+        if item == "l":
+            last = True
+        elif ("l" in item or "#" in item) and not _UNSUPPORTED.fullmatch(item):
+            raise _field_error(token, 2, _extension_misuse(item, 2))
+        else:
+            days.update(_parse_item(item, token, 2))
+    return frozenset(days), last
+
+
+def _parse_weekday_field(
+    token: str,
+) -> tuple[frozenset[int], frozenset[tuple[int, int]], frozenset[int]]:
+    """Weekday: the usual items, ``nL`` (last weekday n) and ``n#k`` (k-th weekday n)."""
+    weekdays: set[int] = set()
+    nth: set[tuple[int, int]] = set()
+    last: set[int] = set()
+    for item in token.split(","):
+        if (match := _NTH.fullmatch(item)) is not None:
+            k = int(match[2]) if len(match[2]) <= 2 else 0
+            if not 1 <= k <= 5:
+                problem = f"in {item} the week must be 1 to 5 (n#1 = first, n#5 = fifth)"
+                raise _field_error(token, 4, problem)
+            nth.add((_weekday_value(match[1], token), k))
+        elif (match := _LAST_WEEKDAY.fullmatch(item)) is not None:
+            last.add(_weekday_value(match[1], token))
+        elif ("#" in item or "l" in item) and not _UNSUPPORTED.fullmatch(item):
+            raise _field_error(token, 4, _extension_misuse(item, 4))
+        else:
+            weekdays.update(day % 7 for day in _parse_item(item, token, 4))
+    return frozenset(weekdays), frozenset(nth), frozenset(last)
+
+
+def _weekday_value(text: str, token: str) -> int:
+    return _value(text, token, 4) % 7
+
+
+def _extension_misuse(item: str, index: int) -> str:
+    """What is wrong with an ``L`` or ``#`` item that is not one of the forms we accept."""
+    shown = item[:20]
+    if "/" in item:
+        return f"{shown}: L and # cannot take a step"
+    if "-" in item:
+        return f"{shown}: L and # cannot be part of a range"
+    if index == 2:
+        return f'"{shown}": use L alone for the last day of the month (nL and n#k go in weekday)'
+    if item == "l":
+        return 'write nL for the last weekday n (5L = last Friday); "L" alone goes in day of month'
+    return f'"{shown}" is not n#k (1#1 = first Monday) or nL (5L = last Friday)'
+
+
 def _parse_item(item: str, token: str, index: int) -> range:
     name = _FIELD_NAMES[index]
     low, high = _BOUNDS[index]
+    if index in (0, 1, 3) and ("#" in item or (index < 3 and "l" in item)):
+        raise _field_error(token, index, _EXTENSION_HINT)
     match = None if _UNSUPPORTED.fullmatch(item) else _ITEM.fullmatch(item)
     if match is None:
         raise _field_error(token, index, _item_hint(item))
@@ -277,7 +388,7 @@ def _item_hint(item: str) -> str:
     if not item:
         return "an empty list item"
     if _UNSUPPORTED.fullmatch(item):
-        return "L, W, # and ? are not supported"
+        return f"W and ? are not supported ({_EXTENSION_HINT})"
     return f'"{item[:20]}" is not a value, range (a-b) or step (*/n)'
 
 
@@ -289,11 +400,17 @@ def _field_error(token: str, index: int, problem: str) -> ScheduleError:
 
 
 def _check_can_fire(fields: CronFields) -> None:
-    if fields.day_is_star or not fields.weekday_is_star:
-        return  # every day, or some weekday every week, can match
-    if any(day <= _DAYS_IN_MONTH[month - 1] for month in fields.months for day in fields.days):
-        return
+    """Refuse a crontab no day of any year can match (``0 9 30 2 *``, ``0 9 */20 * 1#5``).
+
+    Every chosen month is tried with each length it can have and each weekday it can start on;
+    the Gregorian calendar has every such combination.
+    """
+    for month in fields.months:
+        lengths = (28, 29) if month == 2 else (_DAYS_IN_MONTH[month - 1],)
+        for length in lengths:
+            if any(fields.days_for(first, length) for first in range(7)):
+                return
     raise ScheduleError(
-        f'"{fields.spec}" never fires: no chosen month has that day of the month.',
+        f'"{fields.spec}" never fires: no chosen month has a day that matches both day fields.',
         example="0 9 28 2 *",
     )

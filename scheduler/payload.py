@@ -1,28 +1,16 @@
-"""What a task posts: message variants, rotation and approved mentions, stored as JSON.
+"""Choosing what a run posts (the variant, by rotation) and the nonce of each post.
 
-The shape of `tasks.payload` for admin tasks::
-
-    {
-      "variants": [{"content": "...", "embed": {"title": ..., "description": ..., "color": ...,
-                    "footer": ..., "image_url": ..., "fields": [{"name", "value", "inline"}]}}],
-      "rotation": "sequential" | "random",
-      "mentions": {"everyone": false, "roles": [123], "users": true}
-    }
-
-and of `tasks.destinations`: a list of ``{"type": "channel", "channel_id": 1, "publish": false}``
-or ``{"type": "thread", "channel_id": 2}`` or
-``{"type": "webhook", "channel_id": 1, "webhook_id": 3, "name": "...", "avatar_url": "..."}``.
+A task's payload and destinations are the typed records of `storage.payloads`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import string
-from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
-ROTATION_MODES = ("sequential", "random")
+from storage import Payload, Rotation, Variant
+
 NONCE_MAX = 25
 _DIGITS = string.digits + string.ascii_lowercase
 
@@ -52,43 +40,20 @@ def make_nonce(task_id: int, scheduled_for: datetime, destination_index: int) ->
     return nonce
 
 
-def variants(payload: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
-    found = payload.get("variants")
-    if isinstance(found, list) and found:
-        return found
-    return []
-
-
 def pick_variant(
-    payload: Mapping[str, Any], rotation_index: int, task_id: int, scheduled_for: datetime
-) -> tuple[int, Mapping[str, Any]]:
-    """The variant a run posts, and its index.
+    payload: Payload, rotation_index: int, task_id: int, scheduled_for: datetime
+) -> tuple[int, Variant | None]:
+    """The variant a run posts (None when the task has none), and its index.
 
     Sequential rotation takes `rotation_index` modulo the count; random rotation derives its
     choice from (task, instant), so a re-send after a crash posts the same variant.
     """
-    options = variants(payload)
+    options = payload.variants
     if not options:
-        return 0, {}
-    if payload.get("rotation") == "random" and len(options) > 1:
+        return 0, None
+    if payload.rotation == Rotation.RANDOM and len(options) > 1:
         seed = f"{task_id}:{int(scheduled_for.timestamp())}".encode()
         index = int.from_bytes(hashlib.blake2b(seed, digest_size=8).digest(), "big") % len(options)
     else:
         index = rotation_index % len(options)
     return index, options[index]
-
-
-def allowed_mentions(payload: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The mentions approved at save time; nothing else may ping when the task posts."""
-    found = payload.get("mentions")
-    if not isinstance(found, Mapping):
-        return {"everyone": False, "roles": [], "users": False}
-    return {
-        "everyone": bool(found.get("everyone", False)),
-        "roles": [int(r) for r in found.get("roles", [])],
-        "users": bool(found.get("users", False)),
-    }
-
-
-def is_webhook(destination: Mapping[str, Any]) -> bool:
-    return destination.get("type") == "webhook"

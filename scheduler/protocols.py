@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from storage import NoticeLevel
+from storage import NO_MENTIONS, Destination, Mentions, NoticeLevel, Variant
 
 
 class DeliveryError(Exception):
@@ -54,10 +53,10 @@ class Delivery:
     guild_id: int | None
     task_name: str
     scheduled_for: datetime
-    destination: Mapping[str, Any]
-    message: Mapping[str, Any]
+    destination: Destination
+    message: Variant
     nonce: str | None
-    allowed_mentions: Mapping[str, Any] = field(default_factory=dict)
+    allowed_mentions: Mentions = NO_MENTIONS
     created_by: int | None = None
     attempt: int = 1
 

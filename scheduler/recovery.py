@@ -4,33 +4,33 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Container
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from scheduler.planning import Plan
 from scheduler.protocols import Notice
 from scheduler.runner import Outcome
-from storage import NoticeLevel, Task, TaskStatus
-
-if TYPE_CHECKING:
-    from scheduler.engine import Engine
+from storage import NoticeLevel, Run, RunRepository, Task, TaskRepository, TaskStatus
 
 REPORT_LINES = 20
 
+Notify = Callable[[Notice], None]
 
-async def pause_unregistered_code_tasks(engine: Engine, now: datetime) -> None:
+
+async def pause_unregistered_code_tasks(
+    tasks: TaskRepository, registered: Container[str], notify: Notify, now: datetime
+) -> None:
     """A code task whose job no code registered this start cannot run: pause it and say so."""
-    for task in await engine.tasks.list_code_tasks():
-        if task.status != TaskStatus.ACTIVE or task.job_id in engine.code_jobs:
+    for task in await tasks.list_code_tasks():
+        if task.status != TaskStatus.ACTIVE or task.job_id in registered:
             continue
-        await engine.tasks.update(
+        await tasks.update(
             task.id,
             status=TaskStatus.PAUSED,
             paused_reason="no code registered this job_id at start-up",
             at=now,
         )
-        engine.notify(
+        notify(
             Notice(
                 guild_id=None,
                 level=NoticeLevel.WARNING,
@@ -45,45 +45,65 @@ async def pause_unregistered_code_tasks(engine: Engine, now: datetime) -> None:
         )
 
 
-async def recover_running(engine: Engine, now: datetime) -> int:
-    """Runs left `running` by a crash: re-send inside the resume window, else `unknown`.
-    One notice per guild lists them. Returns how many there were."""
-    seconds = engine.config.resume_window_seconds
-    window = timedelta(seconds=seconds)
-    count = 0
-    lines: dict[int | None, list[str]] = defaultdict(list)
-    for run in await engine.runs.running():
-        task = await engine.tasks.get(run.task_id)
-        if task is None:
-            continue
-        count += 1
-        started = run.started_at or run.scheduled_for
-        if now - started <= window:
-            finished = await engine.execute_run(task, run, resend=True)
-            lines[task.guild_id].append(
-                f"• **{task.name}** ({_ts(run.scheduled_for)}): re-sent after the restart, "
-                f"{finished.status}"
+class InterruptedRuns:
+    """Runs a crash left `running`: re-sent inside the resume window, else recorded
+    `unknown`. Given exactly what it uses: the two repositories, a way to re-send a run and
+    to finish one, and where notices go."""
+
+    def __init__(
+        self,
+        *,
+        tasks: TaskRepository,
+        runs: RunRepository,
+        resend: Callable[[Task, Run], Awaitable[Run]],
+        finish: Callable[[Task, Run, Outcome], Awaitable[Run]],
+        notify: Notify,
+        resume_window_seconds: int,
+    ) -> None:
+        self._tasks = tasks
+        self._runs = runs
+        self._resend = resend
+        self._finish = finish
+        self._notify = notify
+        self._seconds = resume_window_seconds
+
+    async def recover(self, now: datetime) -> int:
+        """Re-send or close every `running` row; one notice per guild lists them. Returns how
+        many there were."""
+        seconds = self._seconds
+        window = timedelta(seconds=seconds)
+        count = 0
+        lines: dict[int | None, list[str]] = defaultdict(list)
+        for run in await self._runs.running():
+            task = await self._tasks.get(run.task_id)
+            if task is None:
+                continue
+            count += 1
+            started = run.started_at or run.scheduled_for
+            if now - started <= window:
+                finished = await self._resend(task, run)
+                lines[task.guild_id].append(
+                    f"• **{task.name}** ({_ts(run.scheduled_for)}): re-sent after the restart, "
+                    f"{finished.status}"
+                )
+                continue
+            reason = (
+                f"interrupted by a restart more than {seconds} s ago; not re-sent, so it may "
+                "or may not have been posted"
             )
-            continue
-        reason = (
-            f"interrupted by a restart more than {seconds} s ago; not re-sent, so it may or "
-            "may not have been posted"
-        )
-        await engine.finisher.finish(
-            task, run, Outcome(ok=False, unknown=True, errors=[reason]), notify=False
-        )
-        lines[task.guild_id].append(f"• **{task.name}** ({_ts(run.scheduled_for)}): {reason}")
-    for guild_id, guild_lines in lines.items():
-        engine.notify(
-            Notice(
-                guild_id=guild_id,
-                level=NoticeLevel.WARNING,
-                kind="runs_interrupted",
-                title=f"{len(guild_lines)} run(s) interrupted by a restart",
-                body="\n".join(guild_lines),
+            await self._finish(task, run, Outcome(ok=False, unknown=True, errors=[reason]))
+            lines[task.guild_id].append(f"• **{task.name}** ({_ts(run.scheduled_for)}): {reason}")
+        for guild_id, guild_lines in lines.items():
+            self._notify(
+                Notice(
+                    guild_id=guild_id,
+                    level=NoticeLevel.WARNING,
+                    kind="runs_interrupted",
+                    title=f"{len(guild_lines)} run(s) interrupted by a restart",
+                    body="\n".join(guild_lines),
+                )
             )
-        )
-    return count
+        return count
 
 
 class CatchUpNotes:

@@ -17,14 +17,14 @@ from datetime import datetime
 from typing import Any
 
 from scheduler.clock import Clock
-from scheduler.payload import allowed_mentions, is_webhook, make_nonce, pick_variant
+from scheduler.payload import make_nonce, pick_variant
 from scheduler.protocols import (
     Deliverer,
     Delivery,
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from storage import Task
+from storage import Destination, Task, WebhookDestination
 
 log = logging.getLogger(__name__)
 
@@ -139,18 +139,18 @@ class Runner:
             outcome.ok = False
             outcome.errors.append("the task has no destination")
             return outcome
-        if not message:
+        if message is None or not message:
             outcome.ok = False
             outcome.errors.append("the task has no message")
             return outcome
-        mentions = allowed_mentions(task.payload)
+        mentions = task.payload.approved
         for index, destination in enumerate(task.destinations):
-            webhook = is_webhook(destination)
+            webhook = isinstance(destination, WebhookDestination)
             if resend and webhook:
                 outcome.ok = False  # not re-sent: whether it was posted is unknown, not ok
                 outcome.unknown = True
                 outcome.errors.append(
-                    f"webhook post to channel {destination.get('channel_id')} may or may not "
+                    f"webhook post to channel {destination.channel_id} may or may not "
                     "have been sent before the restart (webhooks take no nonce); not re-sent"
                 )
                 continue
@@ -218,6 +218,5 @@ def _with_attempt(delivery: Delivery, attempt: int) -> Delivery:
     return replace(delivery, attempt=attempt)
 
 
-def _where(destination: Mapping[str, Any]) -> str:
-    kind = destination.get("type", "channel")
-    return f"{kind} <#{destination.get('thread_id') or destination.get('channel_id')}>"
+def _where(destination: Destination) -> str:
+    return f"{destination.kind} <#{destination.target_id}>"

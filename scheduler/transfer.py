@@ -14,23 +14,54 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scheduler.errors import ScheduleError
+from scheduler.messages import (
+    CONTENT_MAX,
+    DESCRIPTION_MAX,
+    EMBED_TOTAL_MAX,
+    FOOTER_MAX,
+    MAX_VARIANTS,
+    TITLE_MAX,
+    URL_MAX,
+)
+from scheduler.rules import (
+    MAX_DESTINATIONS,
+    MAX_RUNS,
+    NAME_MAX,
+    WEBHOOK_NAME_MAX,
+    forbidden_webhook_name,
+    is_http_url,
+)
 from scheduler.timezones import load_zone
 from scheduler.triggers import parse_cron, parse_interval, schedule_from_spec
-from storage import CatchUp, NewTask, Task, TaskKind
+from storage import (
+    CatchUp,
+    ChannelDestination,
+    Destination,
+    Embed,
+    Mentions,
+    NewTask,
+    Payload,
+    Rotation,
+    Task,
+    TaskKind,
+    ThreadDestination,
+    Variant,
+    WebhookDestination,
+)
+from storage.payloads import encode_destination, encode_payload
 
 FORMAT = "cadence-tasks"
 VERSION = 1
 MAX_FILE_BYTES = 1_000_000
-NO_MENTIONS: dict[str, Any] = {"everyone": False, "roles": [], "users": True}
-_CONTENT_MAX = 2000
-_EMBED_LIMITS = {"title": 256, "description": 4096, "footer": 2048, "image_url": 2000}
-_EMBED_TOTAL_MAX = 6000
-_MAX_VARIANTS = 20
-_MAX_DESTINATIONS = 10
-_MAX_RUNS = 1_000_000
+IMPORTED_MENTIONS = Mentions(users=True)
+"""An imported task's approved mentions until the importer's rights are checked: members only."""
+_EMBED_LIMITS = {
+    "title": TITLE_MAX,
+    "description": DESCRIPTION_MAX,
+    "footer": FOOTER_MAX,
+    "image_url": URL_MAX,
+}
 _MAX_YEARS_AHEAD = 100
-_WEBHOOK_NAME_MAX = 80
-_URL = re.compile(r"https?://\S+")
 _SNOWFLAKE = re.compile(r"[0-9]{1,19}")
 
 
@@ -61,7 +92,8 @@ def export_tasks(tasks: Iterable[Task], *, guild_id: int, at: datetime) -> dict[
 def _export_one(task: Task) -> dict[str, Any]:
     destinations = []
     for dest in task.destinations:
-        clean = {k: v for k, v in dest.items() if k not in ("webhook_id", "webhook_token")}
+        stored = encode_destination(dest)
+        clean = {k: v for k, v in stored.items() if k not in ("webhook_id", "webhook_token")}
         for key in ("channel_id", "thread_id"):
             if key in clean:
                 clean[key] = str(clean[key])
@@ -73,7 +105,7 @@ def _export_one(task: Task) -> dict[str, Any]:
         "timezone": task.timezone,
         "catch_up": str(task.catch_up),
         "status": str(task.status),
-        "payload": task.payload,
+        "payload": encode_payload(task.payload),
         "destinations": destinations,
     }
     for key in ("start_at", "end_at"):
@@ -160,8 +192,8 @@ def _name(entry: dict[str, Any]) -> str:
     if not isinstance(name, str) or not " ".join(name.split()):
         raise ScheduleError("has no name")
     cleaned = " ".join(name.split())
-    if len(cleaned) > 100:
-        raise ScheduleError("name is longer than 100 characters")
+    if len(cleaned) > NAME_MAX:
+        raise ScheduleError(f"name is longer than {NAME_MAX} characters")
     return cleaned
 
 
@@ -224,11 +256,11 @@ def _new_task(
     destinations = entry.get("destinations")
     if not isinstance(destinations, list) or not destinations:
         raise ScheduleError("has no destination")
-    if len(destinations) > _MAX_DESTINATIONS:
-        raise ScheduleError(f"has {len(destinations)} destinations; at most {_MAX_DESTINATIONS}")
+    if len(destinations) > MAX_DESTINATIONS:
+        raise ScheduleError(f"has {len(destinations)} destinations; at most {MAX_DESTINATIONS}")
     max_runs = entry.get("max_runs")
-    if max_runs is not None and not (type(max_runs) is int and 1 <= max_runs <= _MAX_RUNS):
-        raise ScheduleError(f"max_runs must be a whole number from 1 to {_MAX_RUNS:,}")
+    if max_runs is not None and not (type(max_runs) is int and 1 <= max_runs <= MAX_RUNS):
+        raise ScheduleError(f"max_runs must be a whole number from 1 to {MAX_RUNS:,}")
     return NewTask(
         name=name,
         kind=kind,
@@ -241,12 +273,12 @@ def _new_task(
         end_at=end_at,
         max_runs=max_runs,
         payload=payload,
-        destinations=[_destination(d) for d in destinations],
+        destinations=tuple(_destination(d) for d in destinations),
         catch_up=CatchUp(str(entry.get("catch_up") or "once")),
     )
 
 
-def _payload(value: Any) -> dict[str, Any]:
+def _payload(value: Any) -> Payload:
     """The messages and rotation; approved mentions are never read from a file (the cog
     approves them again for the member importing)."""
     if not isinstance(value, dict) or not value.get("variants"):
@@ -254,95 +286,101 @@ def _payload(value: Any) -> dict[str, Any]:
     variants = value["variants"]
     if not isinstance(variants, list):
         raise ScheduleError("payload.variants must be a list of messages")
-    if len(variants) > _MAX_VARIANTS:
-        raise ScheduleError(f"has {len(variants)} message variants; at most {_MAX_VARIANTS}")
+    if len(variants) > MAX_VARIANTS:
+        raise ScheduleError(f"has {len(variants)} message variants; at most {MAX_VARIANTS}")
     rotation = value.get("rotation") or "sequential"
     if rotation not in ("sequential", "random"):
         raise ScheduleError('payload.rotation must be "sequential" or "random"')
-    return {
-        "variants": [_variant(variant) for variant in variants],
-        "rotation": rotation,
-        "mentions": dict(NO_MENTIONS),
-    }
+    return Payload(
+        variants=tuple(_variant(variant) for variant in variants),
+        rotation=Rotation(rotation),
+        mentions=IMPORTED_MENTIONS,
+    )
 
 
-def _variant(value: Any) -> dict[str, Any]:
+def _variant(value: Any) -> Variant:
     """One message as Cadence stores it, within Discord's limits."""
     if not isinstance(value, dict) or set(value) - {"content", "embed"}:
         raise ScheduleError("has a message variant that is not {content, embed}")
-    out: dict[str, Any] = {}
     content = value.get("content") or ""
     if not isinstance(content, str):
         raise ScheduleError("has a message whose content is not text")
-    if len(content) > _CONTENT_MAX:
-        raise ScheduleError(f"has a message over {_CONTENT_MAX} characters")
-    if content:
-        out["content"] = content
+    if len(content) > CONTENT_MAX:
+        raise ScheduleError(f"has a message over {CONTENT_MAX} characters")
     embed = _embed(value.get("embed") or {})
-    if embed:
-        out["embed"] = embed
-    if not content.strip() and not set(embed) - {"color"}:
+    if not content.strip() and (embed is None or not embed.has_text):
         raise ScheduleError("has an empty message variant")
-    return out
+    return Variant(content=content, embed=embed)
 
 
-def _embed(value: Any) -> dict[str, Any]:
+def _embed(value: Any) -> Embed | None:
     if not isinstance(value, dict):
         raise ScheduleError("has an embed that is not an object")
     unknown = sorted(str(key)[:40] for key in set(value) - {*_EMBED_LIMITS, "color"})
     if unknown:
         raise ScheduleError(f"has an embed part Cadence does not make: {', '.join(unknown)}")
-    out: dict[str, Any] = {}
+    out: dict[str, str] = {}
     for key, limit in _EMBED_LIMITS.items():
         text = value.get(key) or ""
         if not isinstance(text, str):
             raise ScheduleError(f"has an embed {key} that is not text")
         if len(text) > limit:
             raise ScheduleError(f"has an embed {key} over {limit} characters")
-        if text:
-            out[key] = text
-    total = sum(len(out.get(key, "")) for key in ("title", "description", "footer"))
-    if total > _EMBED_TOTAL_MAX:
-        raise ScheduleError(f"has an embed of {total} characters; at most {_EMBED_TOTAL_MAX}")
-    if "image_url" in out and not _URL.fullmatch(out["image_url"]):
+        out[key] = text
+    total = sum(len(out[key]) for key in ("title", "description", "footer"))
+    if total > EMBED_TOTAL_MAX:
+        raise ScheduleError(f"has an embed of {total} characters; at most {EMBED_TOTAL_MAX}")
+    if out["image_url"] and not is_http_url(out["image_url"]):
         raise ScheduleError("has an image URL that is not http:// or https:// (or has spaces)")
     colour = value.get("color")
-    if colour is not None:
-        if type(colour) is not int or not 0 <= colour <= 0xFFFFFF:
-            raise ScheduleError("has an embed color that is not a number from 0 to 0xFFFFFF")
-        out["color"] = colour
-    return out
+    if colour is not None and (type(colour) is not int or not 0 <= colour <= 0xFFFFFF):
+        raise ScheduleError("has an embed color that is not a number from 0 to 0xFFFFFF")
+    if not any(out.values()) and colour is None:
+        return None
+    return Embed(
+        title=out["title"],
+        description=out["description"],
+        footer=out["footer"],
+        image_url=out["image_url"],
+        color=colour,
+    )
 
 
-def _destination(value: Any) -> dict[str, Any]:
+def _destination(value: Any) -> Destination:
     """A channel, thread or webhook target; webhook ids and tokens in a file are dropped."""
     if not isinstance(value, dict) or value.get("type") not in ("channel", "thread", "webhook"):
         raise ScheduleError("has a destination that is not a channel, thread or webhook")
-    out: dict[str, Any] = {"type": value["type"]}
     if value.get("channel_id") is None:
         raise ScheduleError("has a destination without channel_id")
-    for key in ("channel_id", "thread_id"):
-        if value.get(key) is not None:
-            out[key] = _snowflake(value[key], key)
+    channel_id = _snowflake(value["channel_id"], "channel_id")
+    thread_id = (
+        _snowflake(value["thread_id"], "thread_id") if value.get("thread_id") is not None else None
+    )
+    name: str | None = None
+    avatar: str | None = None
     if value["type"] == "webhook":
         name = value.get("name")
-        if name not in (None, ""):
-            if not isinstance(name, str) or len(name) > _WEBHOOK_NAME_MAX:
-                raise ScheduleError("has a webhook name that is not text of 1-80 characters")
-            if "discord" in name.lower() or "clyde" in name.lower():
-                raise ScheduleError("has a webhook name containing “discord” or “clyde”")
-            out["name"] = name
+        if name in (None, ""):
+            name = None
+        elif not isinstance(name, str) or len(name) > WEBHOOK_NAME_MAX:
+            raise ScheduleError("has a webhook name that is not text of 1-80 characters")
+        elif forbidden_webhook_name(name):
+            raise ScheduleError("has a webhook name containing “discord” or “clyde”")
         avatar = value.get("avatar_url")
-        if avatar not in (None, ""):
-            if not isinstance(avatar, str) or not _URL.fullmatch(avatar):
-                raise ScheduleError("has a webhook avatar URL that is not http:// or https://")
-            out["avatar_url"] = avatar
+        if avatar in (None, ""):
+            avatar = None
+        elif not isinstance(avatar, str) or not is_http_url(avatar):
+            raise ScheduleError("has a webhook avatar URL that is not http:// or https://")
     publish = value.get("publish", False)
     if not isinstance(publish, bool):
         raise ScheduleError("has a destination whose publish is not true or false")
-    if publish:
-        out["publish"] = True
-    return out
+    if value["type"] == "webhook":
+        return WebhookDestination(
+            channel_id=channel_id, name=name, avatar_url=avatar, thread_id=thread_id
+        )
+    if thread_id is not None:
+        return ThreadDestination(channel_id=channel_id, thread_id=thread_id)
+    return ChannelDestination(channel_id=channel_id, publish=publish)
 
 
 def _snowflake(value: Any, key: str) -> int:

@@ -1,7 +1,8 @@
-"""Cadence storage: one SQLite database (aiosqlite), numbered migrations, repositories that
-return frozen dataclasses. Knows nothing of discord or APScheduler.
+"""Cadence storage: SQLite (aiosqlite) or PostgreSQL (asyncpg) behind one contract, numbered
+migrations per backend, repositories that return frozen dataclasses. Knows nothing of discord
+or APScheduler.
 
-    db = await Database.open(settings.database_path)
+    db = await Database.open(settings.database_url)   # a path, sqlite:///…, postgresql://…
     tasks = TaskRepository(db)
     ...
     await db.close()
@@ -10,8 +11,9 @@ return frozen dataclasses. Knows nothing of discord or APScheduler.
 from __future__ import annotations
 
 from storage.audit import AuditRepository
-from storage.database import Database
+from storage.database import ConstraintError, Database, masked_url
 from storage.errors import (
+    DatabaseUnavailableError,
     DuplicateTaskError,
     RunExistsError,
     RunNotFoundError,
@@ -21,6 +23,7 @@ from storage.errors import (
 from storage.guilds import SETTING_DEFAULTS, GuildSettingsRepository
 from storage.migrate import latest_version
 from storage.models import (
+    UNSET,
     AuditEntry,
     CatchUp,
     GuildSettings,
@@ -36,29 +39,59 @@ from storage.models import (
     TaskKind,
     TaskSource,
     TaskStatus,
+    TaskUpdate,
 )
 from storage.notices import NoticeRepository
+from storage.payloads import (
+    NO_MENTIONS,
+    ChannelDestination,
+    Destination,
+    Embed,
+    EmbedField,
+    Mentions,
+    Payload,
+    Rotation,
+    ThreadDestination,
+    Variant,
+    WebhookDestination,
+)
+from storage.postgres import PostgresDatabase  # registers the backend with Database.open
+from storage.repositories import Repositories
 from storage.runs import RunRepository
+from storage.sqlite import SqliteDatabase  # registers the backend with Database.open
 from storage.state import StateRepository
 from storage.tasks import GUILD_LEFT_REASON, UPDATABLE_FIELDS, ScheduleIndex, TaskRepository
 from storage.timeconv import from_ms, to_ms
 
 __all__ = [
     "GUILD_LEFT_REASON",
+    "NO_MENTIONS",
     "SETTING_DEFAULTS",
+    "UNSET",
     "UPDATABLE_FIELDS",
     "AuditEntry",
     "AuditRepository",
     "CatchUp",
+    "ChannelDestination",
+    "ConstraintError",
     "Database",
+    "DatabaseUnavailableError",
+    "Destination",
     "DuplicateTaskError",
+    "Embed",
+    "EmbedField",
     "GuildSettings",
     "GuildSettingsRepository",
     "MentionPolicy",
+    "Mentions",
     "NewTask",
     "Notice",
     "NoticeLevel",
     "NoticeRepository",
+    "Payload",
+    "PostgresDatabase",
+    "Repositories",
+    "Rotation",
     "Run",
     "RunExistsError",
     "RunNotFoundError",
@@ -68,6 +101,7 @@ __all__ = [
     "RunTrigger",
     "ScheduleIndex",
     "SchemaTooNewError",
+    "SqliteDatabase",
     "StateRepository",
     "Task",
     "TaskKind",
@@ -75,7 +109,12 @@ __all__ = [
     "TaskRepository",
     "TaskSource",
     "TaskStatus",
+    "TaskUpdate",
+    "ThreadDestination",
+    "Variant",
+    "WebhookDestination",
     "from_ms",
     "latest_version",
+    "masked_url",
     "to_ms",
 ]

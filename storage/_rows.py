@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from functools import lru_cache
 from typing import Any
 
 from storage._codec import dump_json, load_json
@@ -22,6 +23,13 @@ from storage.models import (
     TaskSource,
     TaskStatus,
 )
+from storage.payloads import (
+    Destination,
+    decode_destinations,
+    decode_payload,
+    encode_destinations,
+    encode_payload,
+)
 from storage.timeconv import from_ms, from_ms_or_none, to_ms, to_ms_or_none
 
 __all__ = [
@@ -38,13 +46,13 @@ __all__ = [
 
 # Task columns TaskRepository.update may change, by how a value is stored.
 _INSTANT_FIELDS = frozenset({"start_at", "end_at", "next_run_at", "last_run_at"})
-_JSON_FIELDS = frozenset({"payload", "destinations"})
+_ENCODERS: dict[str, Any] = {"payload": encode_payload, "destinations": encode_destinations}
 _ENUM_FIELDS: dict[str, type[Any]] = {"kind": TaskKind, "status": TaskStatus, "catch_up": CatchUp}
 _PLAIN_FIELDS = frozenset(
     {"name", "spec", "timezone", "max_runs", "rotation_index", "paused_reason", "skip_next"}
     | {"run_count", "failure_count", "consecutive_failures"}
 )
-UPDATABLE_FIELDS = _INSTANT_FIELDS | _JSON_FIELDS | _ENUM_FIELDS.keys() | _PLAIN_FIELDS
+UPDATABLE_FIELDS = _INSTANT_FIELDS | _ENCODERS.keys() | _ENUM_FIELDS.keys() | _PLAIN_FIELDS
 """Task columns ``TaskRepository.update`` accepts (not id, guild_id, source, job_id, created_*)."""
 
 
@@ -61,8 +69,8 @@ def new_task_columns(new: NewTask) -> dict[str, Any]:
         "start_at": to_ms_or_none(new.start_at),
         "end_at": to_ms_or_none(new.end_at),
         "max_runs": new.max_runs,
-        "payload": dump_json(new.payload),
-        "destinations": dump_json(new.destinations),
+        "payload": dump_json(encode_payload(new.payload)),
+        "destinations": dump_json(encode_destinations(new.destinations)),
         "status": TaskStatus(new.status),
         "paused_reason": new.paused_reason,
         "catch_up": CatchUp(new.catch_up),
@@ -81,13 +89,20 @@ def task_update_columns(changes: dict[str, Any]) -> dict[str, Any]:
     for field, value in changes.items():
         if field in _INSTANT_FIELDS:
             stored[field] = to_ms_or_none(value)
-        elif field in _JSON_FIELDS:
-            stored[field] = dump_json(value)
+        elif field in _ENCODERS:
+            stored[field] = dump_json(_ENCODERS[field](value))
         elif field in _ENUM_FIELDS:
             stored[field] = _ENUM_FIELDS[field](value)
         else:
             stored[field] = value
     return stored
+
+
+@lru_cache(maxsize=4096)
+def _destinations_of(text: str | None) -> tuple[Destination, ...]:
+    # The records are immutable, so rows with the same destinations (many tasks post to the
+    # same channel) share one decoded value. Payloads are mostly unique, and can be large.
+    return decode_destinations(load_json(text, []))
 
 
 def task_from_row(row: sqlite3.Row) -> Task:
@@ -104,8 +119,8 @@ def task_from_row(row: sqlite3.Row) -> Task:
         start_at=from_ms_or_none(row["start_at"]),
         end_at=from_ms_or_none(row["end_at"]),
         max_runs=row["max_runs"],
-        payload=load_json(row["payload"], {}),
-        destinations=load_json(row["destinations"], []),
+        payload=decode_payload(load_json(row["payload"], {})),
+        destinations=_destinations_of(row["destinations"]),
         rotation_index=row["rotation_index"],
         status=TaskStatus(row["status"]),
         paused_reason=row["paused_reason"],

@@ -1,120 +1,101 @@
-"""One aiosqlite connection with a clear lifetime, explicit transactions and serialised writes.
+"""The storage contract's door: ``Database``, one connection (SQLite) or one pool (PostgreSQL).
 
-The connection runs in autocommit mode (``isolation_level=None``): the sqlite3 module never
-opens a transaction behind our back. A single write statement commits on its own; several
-statements that must stand or fall together run inside ``Database.transaction()``, which
-issues ``BEGIN IMMEDIATE`` … ``COMMIT`` (or ``ROLLBACK``) itself.
+``Database.open(target)`` picks the backend from the target: a path or ``sqlite:///path``
+opens SQLite through aiosqlite (``storage.sqlite``); ``postgresql://user:password@host:port/db``
+opens PostgreSQL through an asyncpg pool (``storage.postgres``). Both offer the same methods,
+take the same SQL (``?`` placeholders, see ``storage.dialect``) and behave the same:
 
-All writes are serialised by one ``asyncio.Lock``, so a statement from one coroutine can never
-land inside another coroutine's open transaction. ``transaction()`` is re-entrant within one
-asyncio task (an inner block becomes a SAVEPOINT), so callers can compose repository writes:
-
-    async with db.transaction():
-        task = await tasks.create(new)
-        await audit.add(task.guild_id, task.id, actor, "created", {}, at=now)
-
-Reads take no lock; a read issued while another coroutine's transaction is open sees that
-transaction's uncommitted rows (it is the same connection).
+- a single write statement commits on its own; statements that must stand or fall together
+  run inside ``async with db.transaction():``, re-entrant within one asyncio task (an inner
+  block is a SAVEPOINT);
+- writes are serialised within the process by one ``asyncio.Lock``, so one coroutine's
+  statement never lands inside another's transaction, and transactions never deadlock on
+  each other;
+- a constraint violation raises ``ConstraintError`` whatever the backend.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import (
     AsyncGenerator,
-    AsyncIterator,
+    Awaitable,
     Callable,
     Generator,
     Iterable,
     Mapping,
     Sequence,
 )
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-import aiosqlite
+from storage.dialect import Dialect
 
-from storage.migrate import apply_migrations, check_not_too_new, read_user_version
-
-__all__ = ["Database"]
-
-log = logging.getLogger(__name__)
+__all__ = ["ConstraintError", "Database", "Params", "Row", "masked_url"]
 
 Params = Sequence[Any] | Mapping[str, Any]
+Row = Any
+"""A result row: ``sqlite3.Row`` or ``asyncpg.Record``; both index by position and name."""
 
-MEMORY = ":memory:"
-_PRAGMAS = (
-    "PRAGMA busy_timeout = 5000",
-    "PRAGMA journal_mode = WAL",
-    "PRAGMA synchronous = NORMAL",
-    "PRAGMA foreign_keys = ON",
-)
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+SQLITE_SCHEME = "sqlite:///"
+DEFAULT_POOL_SIZE = 10
 
 
-class Database:
-    """Owns one aiosqlite connection. Create it with ``await Database.open(path)``."""
+Connector = Callable[[str, int], Awaitable["Database"]]
+"""Opens one backend's database: ``(target, pool_size) -> Database``."""
 
-    def __init__(self, connection: aiosqlite.Connection, path: str) -> None:
-        self._conn = connection
-        self.path = path
-        self._write_lock = asyncio.Lock()
-        self._tx_owner: asyncio.Task[Any] | None = None
-        self._savepoints = 0
-        self._closed = False
-        self.schema_version = 0
+_CONNECTORS: dict[str, Connector] = {}
 
-    # ----------------------------------------------------------------- lifetime
+
+def register_backend(name: str, connector: Connector) -> None:
+    """Called by each backend module (``storage.sqlite``, ``storage.postgres``) as it loads;
+    ``storage/__init__`` loads both, so the door never imports its backends (no cycle)."""
+    _CONNECTORS[name] = connector
+
+
+class ConstraintError(Exception):
+    """A write broke a constraint. ``kind`` is ``"unique"``, ``"foreign_key"`` or ``"check"``;
+    ``where`` names the constraint or its columns, as the backend reported them."""
+
+    def __init__(self, kind: str, where: str, message: str) -> None:
+        self.kind = kind
+        self.where = where
+        super().__init__(message)
+
+
+class Database(ABC):
+    """What every repository needs from a database. Create one with ``Database.open``."""
+
+    dialect: Dialect
+    path: str
+    """The database's name fit for logs: a file path, or the URL without its password."""
+    schema_version: int
 
     @classmethod
-    def open(cls, path: str | Path) -> _Opening:
-        """Open (creating if needed) and migrate the database at ``path``.
+    def open(cls, target: str | Path, *, pool_size: int = DEFAULT_POOL_SIZE) -> _Opening:
+        """Open (creating a SQLite file if needed) and migrate the database at ``target``.
 
-        Use ``db = await Database.open(path)`` … ``await db.close()``, or
-        ``async with Database.open(path) as db:``. ``":memory:"`` is allowed.
+        ``target`` is a path (``":memory:"`` is allowed), ``sqlite:///path``, or
+        ``postgresql://user:password@host:port/db`` (``pool_size`` connections at most).
+        Use ``db = await Database.open(target)`` … ``await db.close()``, or
+        ``async with Database.open(target) as db:``.
 
         Raises
         ------
         SchemaTooNewError
-            The file's schema is newer than this code knows; the file is left untouched.
+            The database's schema is newer than this code knows; nothing was written.
         """
-        return _Opening(path)
+        return _Opening(target, pool_size)
 
-    @classmethod
-    async def _open(cls, path: str | Path) -> Database:
-        name = str(path)
-        if name != MEMORY:
-            probe_uri = await asyncio.to_thread(_prepare_path, name)
-            if probe_uri is not None:
-                await _check_read_only(name, probe_uri)
-        conn = await aiosqlite.connect(name, isolation_level=None)
-        try:
-            conn.row_factory = sqlite3.Row
-            db = cls(conn, name)
-            for pragma in _PRAGMAS:
-                await conn.execute(pragma)
-            async with db._write_lock:
-                db.schema_version = await apply_migrations(conn, name)
-        except BaseException:
-            await conn.close()
-            raise
-        log.info("Opened database %s (schema %d)", name, db.schema_version)
-        return db
+    # ----------------------------------------------------------------- lifetime
 
+    @abstractmethod
     async def close(self) -> None:
-        """Run ``PRAGMA optimize`` and close the connection (checkpointing the WAL). Idempotent."""
-        async with self._write_lock:
-            if self._closed:
-                return
-            self._closed = True
-            try:
-                await self._conn.execute("PRAGMA optimize")
-            finally:
-                await self._conn.close()
-        log.info("Closed database %s", self.path)
+        """Close the connection (or pool). Idempotent."""
 
     async def __aenter__(self) -> Database:
         return self
@@ -129,159 +110,93 @@ class Database:
 
     # ------------------------------------------------------------- transactions
 
+    @abstractmethod
     def in_transaction(self) -> bool:
         """True when the current asyncio task holds the open transaction."""
-        return self._tx_owner is not None and self._tx_owner is asyncio.current_task()
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
-        """``BEGIN IMMEDIATE`` … ``COMMIT``; ``ROLLBACK`` if the block raises (or is cancelled).
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[None]:
+        """BEGIN … COMMIT; ROLLBACK if the block raises (or is cancelled).
 
         Nested use in the same asyncio task becomes a SAVEPOINT. Do not await another task
         that writes from inside the block: it would wait for this transaction to end.
         """
-        if self.in_transaction():
-            async with self._savepoint():
-                yield
-            return
-        async with self._write_lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            self._tx_owner = asyncio.current_task()
-            try:
-                yield
-                await self._conn.execute("COMMIT")
-            except BaseException:
-                await self._rollback_if_open()
-                raise
-            finally:
-                self._tx_owner = None
-
-    async def _rollback_if_open(self) -> None:
-        """ROLLBACK, unless the transaction already ended.
-
-        A cancellation can arrive while COMMIT is queued on aiosqlite's thread: the COMMIT
-        still runs, and by the time our ROLLBACK reaches SQLite there is nothing to roll
-        back. That is not an error, and it must not hide the cancellation.
-        """
-        try:
-            await self._conn.execute("ROLLBACK")
-        except sqlite3.OperationalError:
-            if self._conn.in_transaction:
-                raise
-
-    @asynccontextmanager
-    async def _savepoint(self) -> AsyncIterator[None]:
-        self._savepoints += 1
-        name = f"sp_{self._savepoints}"
-        await self._conn.execute(f"SAVEPOINT {name}")
-        try:
-            yield
-        except BaseException:
-            await self._conn.execute(f"ROLLBACK TO {name}")
-            await self._conn.execute(f"RELEASE {name}")
-            raise
-        await self._conn.execute(f"RELEASE {name}")
-
-    @asynccontextmanager
-    async def _writing(self) -> AsyncIterator[None]:
-        # A single statement: inside our own transaction, or alone under the write lock.
-        if self.in_transaction():
-            yield
-            return
-        async with self._write_lock:
-            yield
 
     # -------------------------------------------------------------------- reads
 
-    async def fetch_all(self, query: str, params: Params = ()) -> list[sqlite3.Row]:
+    @abstractmethod
+    async def fetch_all(self, query: str, params: Params = ()) -> list[Row]:
         """Run a SELECT and return every row."""
-        return list(await self._conn.execute_fetchall(query, params))
 
-    async def fetch_one(self, query: str, params: Params = ()) -> sqlite3.Row | None:
+    async def fetch_one(self, query: str, params: Params = ()) -> Row | None:
         """Run a SELECT and return its first row, or None."""
-        rows = await self._conn.execute_fetchall(query, params)
-        return next(iter(rows), None)
+        return next(iter(await self.fetch_all(query, params)), None)
 
     async def fetch_value(self, query: str, params: Params = ()) -> Any:
         """Run a SELECT and return the first column of its first row, or None."""
         row = await self.fetch_one(query, params)
         return None if row is None else row[0]
 
-    async def stream(
+    @abstractmethod
+    def stream(
         self, query: str, params: Params = (), *, chunk_size: int = 20_000
     ) -> AsyncGenerator[list[tuple[Any, ...]], None]:
-        """Yield a SELECT's rows as plain tuples, ``chunk_size`` at a time.
-
-        Holds the write lock until exhausted (or closed), so the rows come from one
-        consistent snapshot and no write waits behind the unfinished statement.
-        """
-        async with self._writing():
-            cursor = await self._conn.cursor()
-            cursor.row_factory = None
-            try:
-                await cursor.execute(query, params)
-                while rows := await cursor.fetchmany(chunk_size):
-                    yield cast(list[tuple[Any, ...]], rows)
-            finally:
-                await cursor.close()
+        """Yield a SELECT's rows as plain tuples, ``chunk_size`` at a time, from one
+        consistent snapshot; writes wait until it is exhausted (or closed)."""
 
     # ------------------------------------------------------------------- writes
 
+    @abstractmethod
     async def execute(self, query: str, params: Params = ()) -> int:
         """Run one write statement; return the number of rows it changed."""
-        async with self._writing():
-            cursor = await self._conn.execute(query, params)
-            return cursor.rowcount
 
-    async def execute_returning(self, query: str, params: Params = ()) -> list[sqlite3.Row]:
+    @abstractmethod
+    async def execute_returning(self, query: str, params: Params = ()) -> list[Row]:
         """Run one write statement with a RETURNING clause; return its rows."""
-        async with self._writing():
-            return list(await self._conn.execute_fetchall(query, params))
 
+    @abstractmethod
     async def execute_many(self, query: str, rows: Iterable[Params]) -> int:
         """Run one write statement for each parameter row, atomically; return rows changed."""
-        async with self.transaction():
-            cursor = await self._conn.executemany(query, rows)
-            return cursor.rowcount
+
+    @abstractmethod
+    async def execute_batch(self, query: str, rows: Iterable[Params]) -> None:
+        """``execute_many`` without the count: all rows at once (pipelined on PostgreSQL)."""
 
     # ------------------------------------------------------------------- status
 
     async def ping(self) -> bool:
-        """Whether the database answers a trivial query (for `/readyz`)."""
-        if self._closed:
+        """Whether the database answers a trivial query now (for `/readyz`)."""
+        try:
+            return bool(await self.fetch_value("SELECT 1") == 1)
+        except Exception:
             return False
-        return await self.fetch_value("SELECT 1") == 1
 
+    @abstractmethod
     async def size_bytes(self) -> int:
-        """The database's logical size (pages × page size), for status displays."""
-        pages = await self.fetch_value("PRAGMA page_count")
-        page_size = await self.fetch_value("PRAGMA page_size")
-        return int(pages) * int(page_size)
-
-    async def set_trace(self, callback: Callable[[str], object] | None) -> None:
-        """Pass every statement run from now on (parameters inlined) to ``callback``, on the
-        connection's thread; None stops. For debugging and query-plan tests."""
-        await self._conn.set_trace_callback(callback)  # type: ignore[arg-type]  # None is valid
-
-    async def pragma(self, name: str) -> Any:
-        """Read one PRAGMA's value (e.g. ``journal_mode``), for tests and diagnostics."""
-        if not name.replace("_", "").isalnum():
-            raise ValueError(f"not a pragma name: {name!r}")
-        return await self.fetch_value(f"PRAGMA {name}")
+        """The database's size on disk, for status displays."""
 
 
 class _Opening:
     """What ``Database.open`` returns: awaitable, and an async context manager."""
 
-    def __init__(self, path: str | Path) -> None:
-        self._path = path
+    def __init__(self, target: str | Path, pool_size: int) -> None:
+        self._target = target
+        self._pool_size = pool_size
         self._db: Database | None = None
 
+    async def _open(self) -> Database:
+        target = str(self._target)
+        if target.startswith(POSTGRES_SCHEMES):
+            return await _CONNECTORS["postgres"](target, self._pool_size)
+        if target.startswith(SQLITE_SCHEME):
+            target = target.removeprefix(SQLITE_SCHEME)
+        return await _CONNECTORS["sqlite"](target, self._pool_size)
+
     def __await__(self) -> Generator[Any, None, Database]:
-        return Database._open(self._path).__await__()
+        return self._open().__await__()
 
     async def __aenter__(self) -> Database:
-        self._db = await Database._open(self._path)
+        self._db = await self._open()
         return self._db
 
     async def __aexit__(
@@ -294,15 +209,10 @@ class _Opening:
             await self._db.close()
 
 
-def _prepare_path(path: str) -> str | None:
-    """Create the parent folders; return a read-only URI for the file when it exists."""
-    file = Path(path)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    return f"{file.resolve().as_uri()}?mode=ro" if file.exists() else None
-
-
-async def _check_read_only(path: str, uri: str) -> None:
-    """Refuse a too-new schema before anything (even the WAL switch) touches the file."""
-    async with aiosqlite.connect(uri, uri=True) as probe:
-        version = await read_user_version(probe)
-    check_not_too_new(path, version)
+def masked_url(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (for logs and messages)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))

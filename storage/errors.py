@@ -8,6 +8,7 @@ if TYPE_CHECKING:
     from storage.models import Run
 
 __all__ = [
+    "DatabaseUnavailableError",
     "DuplicateTaskError",
     "RunExistsError",
     "RunNotFoundError",
@@ -19,13 +20,24 @@ __all__ = [
 class SchemaTooNewError(RuntimeError):
     """The database file was written by a newer Cadence than this one."""
 
-    def __init__(self, path: str, found: int, known: int) -> None:
+    def __init__(self, path: str, found: int, known: int, setting: str = "DATABASE_PATH") -> None:
         self.path = path
         self.found = found
         self.known = known
         super().__init__(
             f"Database {path} was written by a newer Cadence (schema {found}, "
-            f"this version knows up to {known}). Upgrade Cadence or use another DATABASE_PATH."
+            f"this version knows up to {known}). Upgrade Cadence or use another {setting}."
+        )
+
+
+class DatabaseUnavailableError(RuntimeError):
+    """The database server cannot be reached, or refused our connection."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        self.where = where
+        super().__init__(
+            f"Cannot connect to the database {where}: {reason}. Check DATABASE_URL "
+            "(host, port, user, password, database name) and that the server is running."
         )
 
 

@@ -1,7 +1,9 @@
-"""Numbered SQL migrations (``storage/migrations/NNNN_name.sql``), tracked by ``user_version``.
+"""Numbered SQL migrations per backend (``storage/migrations/<backend>/NNNN_name.sql``).
 
-Each pending migration runs in its own ``BEGIN IMMEDIATE`` transaction together with the
-``user_version`` bump, so a failed migration leaves the file at the previous version.
+Both backends have the same numbers: migration N brings either to schema N. SQLite tracks the
+version in ``PRAGMA user_version``: each pending migration runs in its own ``BEGIN IMMEDIATE``
+transaction together with the ``user_version`` bump, so a failed migration leaves the file at
+the previous version. PostgreSQL's runner is in ``storage.postgres``.
 """
 
 from __future__ import annotations
@@ -37,19 +39,26 @@ class Migration:
     version: int
     name: str
     statements: tuple[str, ...]
+    script: str
+
+
+BACKENDS = ("sqlite", "postgres")
 
 
 @cache
-def load_migrations() -> tuple[Migration, ...]:
-    """Read the packaged migrations, checking they are numbered 1, 2, 3… without gaps."""
-    folder = resources.files("storage").joinpath("migrations")
+def load_migrations(backend: str = "sqlite") -> tuple[Migration, ...]:
+    """Read a backend's packaged migrations, checking they are numbered 1, 2, 3… without gaps."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown storage backend {backend!r}")
+    folder = resources.files("storage").joinpath("migrations", backend)
     found: list[Migration] = []
     for entry in folder.iterdir():
         match = _FILE_NAME.match(entry.name)
         if match is None:
             continue
-        statements = tuple(split_statements(entry.read_text(encoding="utf-8")))
-        found.append(Migration(int(match.group(1)), entry.name, statements))
+        script = entry.read_text(encoding="utf-8")
+        statements = tuple(split_statements(script))
+        found.append(Migration(int(match.group(1)), entry.name, statements, script))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
     if versions != list(range(1, len(found) + 1)):
@@ -58,7 +67,7 @@ def load_migrations() -> tuple[Migration, ...]:
 
 
 def latest_version() -> int:
-    """The newest schema version this code knows."""
+    """The newest schema version this code knows (the same for every backend)."""
     return len(load_migrations())
 
 
@@ -92,11 +101,12 @@ async def read_user_version(conn: aiosqlite.Connection) -> int:
     return int(rows[0][0])
 
 
-def check_not_too_new(path: str, version: int) -> None:
-    """Raise SchemaTooNewError when ``version`` is newer than the newest migration we know."""
+def check_not_too_new(path: str, version: int, setting: str = "DATABASE_PATH") -> None:
+    """Raise SchemaTooNewError when ``version`` is newer than the newest migration we know;
+    ``setting`` is the variable the operator would change to use another database."""
     known = latest_version()
     if version > known:
-        raise SchemaTooNewError(path, version, known)
+        raise SchemaTooNewError(path, version, known, setting)
 
 
 async def apply_migrations(conn: aiosqlite.Connection, path: str) -> int:

@@ -1,18 +1,21 @@
 """Domain records returned by the repositories: string enums and frozen dataclasses.
 
 Every instant is an aware UTC ``datetime`` (stored as integer Unix milliseconds, see
-``storage.timeconv``). ``payload``, ``destinations``, ``detail`` and ``message_ids`` are
-decoded JSON; treat them as read-only.
+``storage.timeconv``). A task's ``payload`` and ``destinations`` are the typed records of
+``storage.payloads``; ``detail`` and ``message_ids`` are decoded JSON; treat them as read-only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any
 
+from storage.payloads import Destination, Payload
+
 __all__ = [
+    "UNSET",
     "AuditEntry",
     "CatchUp",
     "GuildSettings",
@@ -28,6 +31,7 @@ __all__ = [
     "TaskKind",
     "TaskSource",
     "TaskStatus",
+    "TaskUpdate",
 ]
 
 
@@ -113,8 +117,8 @@ class Task:
     start_at: datetime | None  # an interval's origin
     end_at: datetime | None
     max_runs: int | None
-    payload: dict[str, Any]
-    destinations: list[dict[str, Any]]
+    payload: Payload
+    destinations: tuple[Destination, ...]
     rotation_index: int
     status: TaskStatus
     paused_reason: str | None
@@ -147,8 +151,8 @@ class NewTask:
     start_at: datetime | None = None
     end_at: datetime | None = None
     max_runs: int | None = None
-    payload: dict[str, Any] = field(default_factory=dict)
-    destinations: list[dict[str, Any]] = field(default_factory=list)
+    payload: Payload = field(default_factory=Payload)
+    destinations: tuple[Destination, ...] = ()
     catch_up: CatchUp = CatchUp.ONCE
     status: TaskStatus = TaskStatus.ACTIVE
     paused_reason: str | None = None
@@ -165,6 +169,45 @@ class NewTask:
             raise ValueError("an admin task belongs to a guild")
         if self.max_runs is not None and self.max_runs < 1:
             raise ValueError("max_runs must be at least 1")
+
+
+class Unset(Enum):
+    """The type of `UNSET`: a field of a TaskUpdate that is left as it is."""
+
+    UNSET = "unset"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET = Unset.UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class TaskUpdate:
+    """A change to a task: the fields left `UNSET` stay as they are.
+
+    None is a value here: no `timezone` follows the guild's zone, no `end_at` or `max_runs`
+    runs for ever, no `start_at` restarts an interval's period from now.
+    """
+
+    name: str | Unset = UNSET
+    kind: TaskKind | Unset = UNSET
+    spec: str | Unset = UNSET
+    timezone: str | Unset | None = UNSET
+    start_at: datetime | Unset | None = UNSET
+    end_at: datetime | Unset | None = UNSET
+    max_runs: int | Unset | None = UNSET
+    catch_up: CatchUp | Unset = UNSET
+    payload: Payload | Unset = UNSET
+    destinations: tuple[Destination, ...] | Unset = UNSET
+
+    def changes(self) -> dict[str, Any]:
+        """The fields that are set, by name."""
+        return {f.name: v for f in fields(self) if (v := getattr(self, f.name)) is not UNSET}
+
+    def __bool__(self) -> bool:
+        return bool(self.changes())
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from storage._codec import dump_json, is_foreign_key_error
+from storage._codec import dump_json
 from storage._rows import run_from_row
-from storage.database import Database
+from storage.batch import columns_of, unique_keys, unnest_update
+from storage.database import ConstraintError, Database
 from storage.errors import RunExistsError, RunNotFoundError, TaskNotFoundError
 from storage.models import Run, RunStats, RunStatus, RunTrigger
 from storage.timeconv import from_ms_or_none, to_ms
@@ -32,7 +32,7 @@ _PRUNE = """
         SELECT id FROM (
             SELECT id, row_number() OVER (
                 PARTITION BY task_id ORDER BY scheduled_for DESC, id DESC) AS rank
-            FROM {runs})
+            FROM {runs} AS pruned) AS ranked
         WHERE rank > ?)
 """
 _ROWS_PER_INSERT = 500  # four parameters a row, well under SQLite's variable limit
@@ -67,8 +67,8 @@ class RunRepository:
         params = (task_id, scheduled_ms, RunTrigger(trigger), to_ms(started_at))
         try:
             rows = await self._db.execute_returning(query, params)
-        except sqlite3.IntegrityError as error:
-            if is_foreign_key_error(error):
+        except ConstraintError as error:
+            if error.kind == "foreign_key":
                 raise TaskNotFoundError(task_id) from error
             raise
         if rows:
@@ -91,6 +91,8 @@ class RunRepository:
             (task_id, to_ms(instant), RunTrigger(trigger), at_ms)
             for task_id, instant, trigger in starts
         ]
+        if self._db.dialect.is_postgres:
+            return await self._start_many_unnest(rows)
         started: list[Run] = []
         for offset in range(0, len(rows), _ROWS_PER_INSERT):
             chunk = rows[offset : offset + _ROWS_PER_INSERT]
@@ -106,6 +108,22 @@ class RunRepository:
             params = [value for row in chunk for value in row]
             started.extend(map(run_from_row, await self._db.execute_returning(query, params)))
         return started
+
+    async def _start_many_unnest(self, rows: Sequence[tuple[int, int, str, int]]) -> list[Run]:
+        """PostgreSQL: the whole batch as four arrays in one statement."""
+        if not rows:
+            return []
+        query = """
+            INSERT INTO runs (task_id, scheduled_for, trigger, status, started_at, attempts)
+            SELECT v.task_id, v.scheduled_for, v.trigger, 'running', v.started_at, 0
+            FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::bigint[])
+                 AS v (task_id, scheduled_for, trigger, started_at)
+            WHERE EXISTS (SELECT 1 FROM tasks WHERE tasks.id = v.task_id)
+            ON CONFLICT (task_id, scheduled_for, trigger) DO NOTHING
+            RETURNING *
+        """
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        return list(map(run_from_row, await self._db.execute_returning(query, columns)))
 
     async def finish(
         self,
@@ -162,7 +180,13 @@ class RunRepository:
             )
             for run in finished
         ]
-        return await self._db.execute_many(_FINISH, rows) if rows else 0
+        if not rows:
+            return 0
+        if self._db.dialect.is_postgres and unique_keys([row[-1] for row in rows]):
+            columns = ["status", "finished_at", "late_by_ms", "attempts", "error", "message_ids"]
+            query = unnest_update("runs", "id", columns)
+            return await self._db.execute(query, columns_of([(row[-1], *row[:-1]) for row in rows]))
+        return await self._db.execute_many(_FINISH, rows)
 
     async def record_many(
         self,
@@ -189,8 +213,8 @@ class RunRepository:
         """
         try:
             return await self._db.execute_many(query, rows)
-        except sqlite3.IntegrityError as error:
-            if is_foreign_key_error(error):
+        except ConstraintError as error:
+            if error.kind == "foreign_key":
                 raise TaskNotFoundError(task_id) from error
             raise
 
@@ -230,11 +254,11 @@ class RunRepository:
         """Counts over the task's retained history, its last error and last success."""
         query = """
             SELECT count(*),
-                   coalesce(sum(status = 'ok'), 0),
-                   coalesce(sum(status = 'failed'), 0),
-                   coalesce(sum(status = 'missed'), 0),
-                   coalesce(sum(status = 'skipped'), 0),
-                   coalesce(sum(status = 'unknown'), 0),
+                   count(CASE WHEN status = 'ok' THEN 1 END),
+                   count(CASE WHEN status = 'failed' THEN 1 END),
+                   count(CASE WHEN status = 'missed' THEN 1 END),
+                   count(CASE WHEN status = 'skipped' THEN 1 END),
+                   count(CASE WHEN status = 'unknown' THEN 1 END),
                    (SELECT error FROM runs
                     WHERE task_id = ?1 AND status IN ('failed', 'unknown')
                       AND error IS NOT NULL
@@ -286,10 +310,9 @@ class RunRepository:
         wanted = sorted(set(task_ids))
         if not wanted:
             return 0
-        query = _PRUNE.format(
-            runs="(SELECT * FROM runs WHERE task_id IN (SELECT value FROM json_each(?)))"
-        )
-        return await self._db.execute(query, (dump_json(wanted), max(keep, 0)))
+        dialect = self._db.dialect
+        query = _PRUNE.format(runs=f"(SELECT * FROM runs WHERE {dialect.in_ids('task_id')})")
+        return await self._db.execute(query, (dialect.id_list(wanted), max(keep, 0)))
 
     async def prune_all(self, keep: int) -> int:
         """``prune`` every task at once (e.g. after HISTORY_PER_TASK was lowered)."""

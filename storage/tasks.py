@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import aclosing
@@ -11,7 +10,6 @@ from datetime import datetime
 from itertools import chain
 from typing import Any, NamedTuple
 
-from storage._codec import dump_json, is_unique_error
 from storage._rows import (
     UPDATABLE_FIELDS,
     new_task_columns,
@@ -19,7 +17,8 @@ from storage._rows import (
     task_or_none,
     task_update_columns,
 )
-from storage.database import Database
+from storage.batch import columns_of, unique_keys, unnest_from, unnest_update
+from storage.database import ConstraintError, Database
 from storage.errors import DuplicateTaskError, TaskNotFoundError
 from storage.models import NewTask, Task, TaskStatus
 from storage.timeconv import to_ms, to_ms_or_none
@@ -76,8 +75,8 @@ class TaskRepository:
         params = new_task_columns(new)
         try:
             rows = await self._db.execute_returning(query, params)
-        except sqlite3.IntegrityError as error:
-            if is_unique_error(error):
+        except ConstraintError as error:
+            if error.kind == "unique":
                 raise _duplicate(error, name=new.name, job_id=new.job_id) from error
             raise
         return task_from_row(rows[0])
@@ -103,9 +102,9 @@ class TaskRepository:
         """
         rows = [new_task_columns(new) for new in news]
         try:
-            await self._db.execute_many(query, rows)
-        except sqlite3.IntegrityError as error:
-            if is_unique_error(error):
+            await self._db.execute_batch(query, rows)
+        except ConstraintError as error:
+            if error.kind == "unique":
                 raise _duplicate(error, name="(one of the imported names)", job_id=None) from error
             raise
         return len(rows)
@@ -123,7 +122,8 @@ class TaskRepository:
 
     async def get_by_name(self, guild_id: int, name: str) -> Task | None:
         """The guild's task called ``name`` (case-insensitive)."""
-        query = """SELECT * FROM tasks WHERE guild_id = ? AND name = ?"""
+        nocase = self._db.dialect.nocase
+        query = f"""SELECT * FROM tasks WHERE guild_id = ? AND {nocase("name")} = {nocase("?")}"""
         return task_or_none(await self._db.fetch_one(query, (guild_id, name)))
 
     async def get_by_job_id(self, job_id: str) -> Task | None:
@@ -135,15 +135,17 @@ class TaskRepository:
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return []
-        query = """SELECT * FROM tasks WHERE id IN (SELECT value FROM json_each(?))"""
-        rows = await self._db.fetch_all(query, (dump_json(wanted),))
+        dialect = self._db.dialect
+        query = f"""SELECT * FROM tasks WHERE {dialect.in_ids("id")}"""
+        rows = await self._db.fetch_all(query, (dialect.id_list(wanted),))
         by_id = {row["id"]: task_from_row(row) for row in rows}
         return [by_id[task_id] for task_id in wanted if task_id in by_id]
 
     async def guilds_of(self, ids: Iterable[int]) -> dict[int, int | None]:
         """Each task's guild id (None for a code task without one); unknown ids left out."""
-        query = """SELECT id, guild_id FROM tasks WHERE id IN (SELECT value FROM json_each(?))"""
-        rows = await self._db.fetch_all(query, (dump_json(list(ids)),))
+        dialect = self._db.dialect
+        query = f"""SELECT id, guild_id FROM tasks WHERE {dialect.in_ids("id")}"""
+        rows = await self._db.fetch_all(query, (dialect.id_list(ids),))
         return {row[0]: row[1] for row in rows}
 
     async def list_for_guild(
@@ -159,26 +161,33 @@ class TaskRepository:
 
         ``channel_id`` keeps tasks with a destination whose ``"channel_id"`` is that id.
         """
-        query = """
+        dialect = self._db.dialect
+        conditions = ["guild_id = ?"]
+        params: list[Any] = [guild_id]
+        if status is not None:
+            conditions.append("status = ?")
+            params.append(TaskStatus(status))
+        if channel_id is not None:
+            conditions.append(dialect.has_channel("tasks.destinations"))
+            params.append(channel_id)
+        query = f"""
             SELECT * FROM tasks
-            WHERE guild_id = ?
-              AND (? IS NULL OR status = ?)
-              AND (? IS NULL OR EXISTS (
-                    SELECT 1 FROM json_each(tasks.destinations) AS d
-                    WHERE CAST(json_extract(d.value, '$.channel_id') AS INTEGER) = ?))
-            ORDER BY name
+            WHERE {" AND ".join(conditions)}
+            ORDER BY {dialect.nocase("name")}
             LIMIT ? OFFSET ?
         """
-        params = (
-            guild_id,
-            status,
-            status,
-            channel_id,
-            channel_id,
-            -1 if limit is None else limit,
-            offset,
-        )
+        params += [dialect.no_limit if limit is None else limit, offset]
         return [task_from_row(row) for row in await self._db.fetch_all(query, params)]
+
+    async def cron_specs_containing(self, *fragments: str) -> list[tuple[int, str]]:
+        """(id, spec) of every cron task whose spec contains one of ``fragments``, by id
+        (a one-time scan at start-up; no Task objects are built)."""
+        if not fragments:
+            return []
+        matches = " OR ".join("spec LIKE ? ESCAPE '\\'" for _ in fragments)
+        query = f"""SELECT id, spec FROM tasks WHERE kind = 'cron' AND ({matches}) ORDER BY id"""
+        patterns = tuple(f"%{_like_escaped(fragment)}%" for fragment in fragments)
+        return [(row[0], row[1]) for row in await self._db.fetch_all(query, patterns)]
 
     async def list_code_tasks(self) -> list[Task]:
         """Every code task, ordered by job_id."""
@@ -195,29 +204,33 @@ class TaskRepository:
         name order. Both are range scans of the (guild_id, name) index.
         """
         escaped = text.strip().replace("!", "!!").replace("%", "!%").replace("_", "!_")
-        query = """
+        name = self._db.dialect.nocase("name")
+        like = self._db.dialect.nocase("?")
+        query = f"""
             SELECT name FROM tasks
-            WHERE guild_id = ? AND name LIKE ? ESCAPE '!'
-            ORDER BY name LIMIT ?
+            WHERE guild_id = ? AND {name} LIKE {like} ESCAPE '!'
+            ORDER BY {name} LIMIT ?
         """
         rows = await self._db.fetch_all(query, (guild_id, escaped + "%", limit))
         names = [row[0] for row in rows]
         if not escaped or len(names) >= limit:
             return names
-        query = """
+        query = f"""
             SELECT name FROM tasks
-            WHERE guild_id = ? AND name LIKE ? ESCAPE '!' AND name NOT LIKE ? ESCAPE '!'
-            ORDER BY name LIMIT ?
+            WHERE guild_id = ? AND {name} LIKE {like} ESCAPE '!'
+              AND {name} NOT LIKE {like} ESCAPE '!'
+            ORDER BY {name} LIMIT ?
         """
         params = (guild_id, f"%{escaped}%", escaped + "%", limit - len(names))
         names.extend(row[0] for row in await self._db.fetch_all(query, params))
         return names
 
     async def count_for_guild(self, guild_id: int, status: TaskStatus | None = None) -> int:
-        query = """
-            SELECT count(*) FROM tasks WHERE guild_id = ? AND (? IS NULL OR status = ?)
-        """
-        return int(await self._db.fetch_value(query, (guild_id, status, status)))
+        if status is None:
+            query = """SELECT count(*) FROM tasks WHERE guild_id = ?"""
+            return int(await self._db.fetch_value(query, (guild_id,)))
+        query = """SELECT count(*) FROM tasks WHERE guild_id = ? AND status = ?"""
+        return int(await self._db.fetch_value(query, (guild_id, TaskStatus(status))))
 
     async def counts_by_status(self, guild_id: int | None = None) -> dict[str, int]:
         """Tasks per status (every status present, zeros included); all tasks when
@@ -289,7 +302,7 @@ class TaskRepository:
             ORDER BY next_run_at, id
             LIMIT ?
         """
-        params = (after_ms, until_ms, -1 if limit is None else limit)
+        params = (after_ms, until_ms, self._db.dialect.no_limit if limit is None else limit)
         return [(row[0], row[1]) for row in await self._db.fetch_all(query, params)]
 
     async def advance(
@@ -324,20 +337,19 @@ class TaskRepository:
         TaskNotFoundError
             The task is gone (e.g. deleted while it ran).
         """
-        consecutive = None if failed is None else int(failed)
         query = """
             UPDATE tasks SET
                 next_run_at = ?,
                 last_run_at = coalesce(?, last_run_at),
                 run_count = run_count + ?,
                 failure_count = failure_count + ?,
-                consecutive_failures = CASE ?
-                    WHEN 1 THEN consecutive_failures + 1
-                    WHEN 0 THEN 0
+                consecutive_failures = CASE
+                    WHEN ? THEN consecutive_failures + 1
+                    WHEN ? THEN 0
                     ELSE consecutive_failures END,
                 rotation_index = coalesce(?, rotation_index),
-                skip_next = max(0, skip_next + ?),
-                paused_reason = CASE WHEN ? IS NULL THEN paused_reason ELSE ? END,
+                skip_next = CASE WHEN skip_next + ? < 0 THEN 0 ELSE skip_next + ? END,
+                paused_reason = CASE WHEN ? THEN ? ELSE paused_reason END,
                 status = coalesce(?, status)
             WHERE id = ?
             RETURNING *
@@ -347,10 +359,12 @@ class TaskRepository:
             to_ms_or_none(last_run_at),
             run_count_delta,
             1 if failed else 0,
-            consecutive,
+            failed is True,
+            failed is False,
             rotation_index,
             skip_next_delta,
-            status,
+            skip_next_delta,
+            status is not None,
             paused_reason,
             None if status is None else TaskStatus(status),
             task_id,
@@ -384,8 +398,8 @@ class TaskRepository:
         query = f"""UPDATE tasks SET {assignments} WHERE id = ? RETURNING *"""
         try:
             rows = await self._db.execute_returning(query, (*stored.values(), task_id))
-        except sqlite3.IntegrityError as error:
-            if is_unique_error(error):
+        except ConstraintError as error:
+            if error.kind == "unique":
                 raise _duplicate(error, name=str(changes.get("name")), job_id=None) from error
             raise
         if not rows:
@@ -408,6 +422,11 @@ class TaskRepository:
             groups.setdefault(tuple(stored), []).append((*stored.values(), task_id))
         changed = 0
         for columns, rows in groups.items():
+            if self._db.dialect.is_postgres and unique_keys([row[-1] for row in rows]):
+                query = unnest_update("tasks", "id", columns)
+                params = columns_of([(row[-1], *row[:-1]) for row in rows])
+                changed += await self._db.execute(query, params)
+                continue
             assignments = ", ".join(f"{column} = ?" for column in columns)
             changed += await self._db.execute_many(
                 f"UPDATE tasks SET {assignments} WHERE id = ?", rows
@@ -425,18 +444,26 @@ class TaskRepository:
             " OR (max_runs IS NOT NULL AND run_count + 1 >= max_runs))"
         )
         # Every expression reads the row as it was before this UPDATE.
-        query = f"""
-            UPDATE tasks SET
-                last_run_at = ?, run_count = run_count + 1,
+        assignments = f"""
+                run_count = run_count + 1,
                 rotation_index = rotation_index + 1, consecutive_failures = 0,
                 status = CASE WHEN {over} THEN 'completed' ELSE status END,
                 next_run_at = CASE WHEN {over} THEN NULL ELSE next_run_at END,
                 updated_at = ?, updated_by = NULL
-            WHERE id = ?
         """
         at_ms = to_ms(at)
+        if not runs:
+            return 0
+        if self._db.dialect.is_postgres and unique_keys([task_id for task_id, _ in runs]):
+            query = f"""
+                UPDATE tasks SET last_run_at = v.last_run_at, {assignments}
+                FROM {unnest_from(["id", "last_run_at"])} WHERE tasks.id = v.id
+            """
+            params = [at_ms, *columns_of([(task_id, to_ms(instant)) for task_id, instant in runs])]
+            return await self._db.execute(query, params)
+        query = f"""UPDATE tasks SET last_run_at = ?, {assignments} WHERE id = ?"""
         rows = [(to_ms(instant), at_ms, task_id) for task_id, instant in runs]
-        return await self._db.execute_many(query, rows) if rows else 0
+        return await self._db.execute_many(query, rows)
 
     async def delete(self, task_id: int) -> bool:
         """Delete a task and (by cascade) its runs; False when there was none."""
@@ -490,10 +517,13 @@ class TaskRepository:
         return deleted
 
 
-def _duplicate(
-    error: sqlite3.IntegrityError, *, name: str, job_id: str | None
-) -> DuplicateTaskError:
-    """Our error for a UNIQUE conflict on tasks."""
-    if "tasks.job_id" in str(error):
+def _duplicate(error: ConstraintError, *, name: str, job_id: str | None) -> DuplicateTaskError:
+    """Our error for a UNIQUE conflict on tasks (``tasks.job_id`` on SQLite, the index
+    ``tasks_job_id`` on PostgreSQL)."""
+    if "job_id" in error.where:
         return DuplicateTaskError("job_id", job_id or "")
     return DuplicateTaskError("name", name)
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

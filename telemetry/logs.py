@@ -42,7 +42,7 @@ class RedactingFormatter(logging.Formatter):
 
     def __init__(self, secrets: Iterable[str] = (), fmt: str = TEXT_FORMAT) -> None:
         super().__init__(fmt)
-        self._secrets = tuple(s for s in secrets if s)
+        self._secrets = tuple(s for s in secrets if len(s) >= 4)  # never "" or a stray letter
 
     def format(self, record: logging.LogRecord) -> str:
         return self.scrub(super().format(record))

@@ -1,29 +1,27 @@
-"""Cron schedules: 5-field crontab read in an IANA zone, with Linux cron's DST rules.
+"""Cron schedules: 5-field crontab read in an IANA zone, with Linux cron's (cronie's) rules.
 
-APScheduler's ``CronTrigger`` only enumerates matching *wall-clock* times here: it runs in
-UTC over naive local times, so it never sees a DST change. We then map each wall time to
-real instants ourselves (see ``docs/SCHEDULING.md``):
+:class:`WallMatcher` enumerates matching *wall-clock* times (naive local times, so it never
+sees a DST change), with cronie's rule for the two day fields and the ``L``, ``nL`` and
+``n#k`` extensions. We then map each wall time to real instants (see ``docs/SCHEDULING.md``):
 
-* fixed-time crontabs (no ``*`` in minute or hour) fire once per wall time: at the first
-  occurrence in a fall-back overlap, at the end of the gap in a spring-forward gap;
+* fixed-time crontabs (minute and hour fields not starting with ``*``) fire once per wall
+  time: at the first occurrence in a fall-back overlap, at the end of a spring-forward gap;
 * repeating crontabs fire at every real instant whose wall time matches.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from apscheduler.triggers.cron import CronTrigger
-
 from scheduler.describe import describe_cron
 from scheduler.parsing import CronFields, parse_cron_fields
+from scheduler.phrases import crontab_for
 from scheduler.timezones import (
-    UTC,
     fixed_instant,
     load_zone,
     local_wall,
@@ -35,75 +33,59 @@ from scheduler.triggers.base import ScheduleBase, utc_whole, within_end
 __all__ = ["CronSchedule", "WallMatcher", "parse_cron"]
 
 _MINUTE = timedelta(minutes=1)
-_APS_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # index = crontab number
-
-
-def _expression(values: Iterable[int], full: range) -> str:
-    """An APScheduler field expression for a value set: ``*`` or ``a-b,c,...``."""
-    ordered = sorted(values)
-    if ordered == list(full):
-        return "*"
-    runs: list[str] = []
-    start = previous = ordered[0]
-    for value in [*ordered[1:], None]:
-        if value is not None and value == previous + 1:
-            previous = value
-            continue
-        runs.append(str(start) if start == previous else f"{start}-{previous}")
-        if value is not None:
-            start = previous = value
-    return ",".join(runs)
-
-
-def _trigger(minutes: str, hours: str, days: str, months: str, weekdays: str) -> CronTrigger:
-    return CronTrigger(
-        minute=minutes,
-        hour=hours,
-        day=days,
-        month=months,
-        day_of_week=weekdays,
-        second="0",
-        timezone=UTC,
-    )
+_LAST_YEAR = 9999
 
 
 class WallMatcher:
-    """Finds matching naive wall-clock times for one crontab; shared by equal specs."""
+    """Finds matching naive wall-clock times for one crontab; shared by equal specs.
 
-    __slots__ = ("_triggers", "fields")
+    Days come from :meth:`CronFields.days_in` (cronie's rule for the two day fields and the
+    ``L``/``nL``/``n#k`` extensions), times of day from the sorted hour and minute lists.
+    """
+
+    __slots__ = ("_hours", "_minutes", "fields")
 
     def __init__(self, fields: CronFields) -> None:
         self.fields = fields
-        minutes = _expression(fields.minutes, range(60))
-        hours = _expression(fields.hours, range(24))
-        days = _expression(fields.days, range(1, 32))
-        months = _expression(fields.months, range(1, 13))
-        weekdays = (
-            "*"
-            if len(fields.weekdays) == 7
-            else ",".join(_APS_WEEKDAYS[day] for day in sorted(fields.weekdays))
-        )
-        if fields.day_or_weekday:
-            # Vixie cron's rule: a day matches when the day of month OR the weekday matches.
-            self._triggers: tuple[CronTrigger, ...] = (
-                _trigger(minutes, hours, days, months, "*"),
-                _trigger(minutes, hours, "*", months, weekdays),
-            )
-        else:
-            self._triggers = (_trigger(minutes, hours, days, months, weekdays),)
+        self._hours = sorted(fields.hours)
+        self._minutes = sorted(fields.minutes)
 
     def first_at_or_after(self, wall: datetime) -> datetime | None:
         """The first matching wall time at or after the naive ``wall``, or None."""
-        probe = wall.replace(tzinfo=UTC)
-        best: datetime | None = None
-        for trigger in self._triggers:
-            try:
-                found = trigger.get_next_fire_time(None, probe)
-            except (OverflowError, ValueError):  # ran past year 9999
-                found = None
-            if found is not None and (best is None or found < best):
-                best = found
-        return None if best is None else best.replace(tzinfo=None)
+        year, month, day = wall.year, wall.month, wall.day
+        hour, minute = wall.hour, wall.minute
+        if wall.second or wall.microsecond:
+            minute += 1
+        months = self.fields.months
+        while year <= _LAST_YEAR:
+            if month in months:
+                for found in self.fields.days_in(year, month):
+                    if found < day:
+                        continue
+                    if found > day:
+                        return datetime(year, month, found, self._hours[0], self._minutes[0])
+                    at = self._time_at_or_after(hour, minute)
+                    if at is not None:
+                        return datetime(year, month, found, *at)
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+            day, hour, minute = 1, 0, 0
+        return None
+
+    def _time_at_or_after(self, hour: int, minute: int) -> tuple[int, int] | None:
+        """The first (hour, minute) of the day at or after ``hour:minute``, or None."""
+        if minute > 59:
+            hour, minute = hour + 1, 0
+        at = bisect_left(self._hours, hour)
+        if at == len(self._hours):
+            return None
+        if self._hours[at] == hour:
+            index = bisect_left(self._minutes, minute)
+            if index < len(self._minutes):
+                return hour, self._minutes[index]
+            at += 1
+            if at == len(self._hours):
+                return None
+        return self._hours[at], self._minutes[0]
 
 
 @lru_cache(maxsize=8192)
@@ -143,7 +125,7 @@ class CronSchedule(ScheduleBase):
 
     @property
     def repeating(self) -> bool:
-        """True when minute or hour holds a ``*``: fires at every real matching instant."""
+        """True when minute or hour starts with ``*``: fires at every real matching instant."""
         return self._matcher.fields.repeating
 
     def next_after(self, instant: datetime) -> datetime | None:
@@ -212,17 +194,19 @@ def _overlap_shift(local: datetime) -> timedelta:
 
 
 def parse_cron(text: str, zone: str, *, end: datetime | None = None) -> CronSchedule:
-    """Parse a 5-field crontab or ``@alias`` read in ``zone``.
+    """Parse a 5-field crontab, an ``@alias`` or a plain-English phrase read in ``zone``.
 
     Parameters:
-        text: e.g. ``0 9 * * 1-5``, ``*/15 * * * *``, ``@daily``; weekday 0 and 7 are Sunday.
+        text: e.g. ``0 9 * * 1-5``, ``*/15 * * * *``, ``@daily``, ``0 17 * * 5L``, or a phrase
+            such as ``every weekday at 9:00`` (stored as its crontab); weekday 0 and 7 are
+            Sunday.
         zone: an IANA name.
         end: no fire after this instant.
 
     Raises:
         ScheduleError: the text, zone or end cannot be used.
     """
-    fields = parse_cron_fields(text)
+    fields = parse_cron_fields(crontab_for(text))
     return cached_cron(
         fields.spec, load_zone(zone).key, None if end is None else utc_whole(end, "end")
     )

@@ -14,8 +14,9 @@ import pytest
 from fakediscord import ChannelType
 from fakediscord.interactions import Callback, Interaction
 from storage import GuildSettings, Task
-from tests.commands.conftest import App, Scene, Storage, build_scene, final_answer, text_of
+from tests.commands.harness import App, Scene, Storage, build_scene, final_answer, text_of
 from tests.fuzz_strategies import mention_pieces
+from tests.stored import payload_json
 
 REFUSED_TITLE = "That didn't work"
 INTERNAL = ("Error id", "went wrong on our side")
@@ -140,7 +141,7 @@ async def run_and_check_mentions(app: App, probe: Probe, task: Task) -> Any:
 
 def assert_mentions_allowed(app: App, task: Task, posted: Any) -> None:
     """A post pings only what was approved at save time, and only what its creator may ping."""
-    approved = task.payload.get("mentions") or {}
+    approved = payload_json(task).get("mentions") or {}
     creator_may_everyone = task.created_by == app.scene.admin.id
     pingable = {str(role_named(app, "Pingable").id)}
     if posted.mention_everyone:

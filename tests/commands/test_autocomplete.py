@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.commands.conftest import App
+from tests.commands.harness import App
 
 
 async def task_choices(app: App, value: str, command: str = "schedule show") -> list[str]:

@@ -17,8 +17,8 @@ import pytest
 
 from cogs.summaries import Summaries, overview_nonce
 from fakediscord.messages import StoredMessage
-from storage import NewTask, TaskKind
-from tests.commands.conftest import App, final_answer, text_of
+from storage import ChannelDestination, NewTask, Payload, TaskKind, Variant
+from tests.commands.harness import App, final_answer, text_of
 
 
 @pytest.fixture
@@ -53,8 +53,8 @@ async def seed(app: App, names: list[str], guild: Any = None) -> None:
             spec=f"{index % 60} 9 * * *",
             created_at=app.bot.engine.clock.now(),
             guild_id=guild.id,
-            payload={"variants": [{"content": "hello"}]},
-            destinations=[{"type": "channel", "channel_id": channel.id}],
+            payload=Payload(variants=(Variant(content="hello"),)),
+            destinations=(ChannelDestination(channel_id=channel.id),),
         )
         await app.bot.control.create(new, actor_id=None)
 
@@ -101,7 +101,8 @@ async def test_posted_once_per_fire_time_even_across_a_restart(
     assert await overview.post_due(fire) == 0
     assert await overview.post_due(fire + timedelta(seconds=59)) == 0
 
-    restarted = type(overview)(app.bot)  # a new process reads what the old one remembered
+    # A new process reads what the old one remembered.
+    restarted = type(overview)(app.bot, app.bot.services)
     assert await restarted.post_due(fire + timedelta(seconds=30)) == 0
     # Down for ten minutes: only the latest missed fire time is posted, not ten.
     assert await restarted.post_due(fire + timedelta(minutes=10, seconds=30)) == 1

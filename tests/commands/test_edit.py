@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from storage import CatchUp, MentionPolicy, TaskKind
-from tests.commands.conftest import (
+from tests.commands.harness import (
     App,
     assert_refused,
     discord_time,
@@ -19,6 +19,7 @@ from tests.commands.conftest import (
     final_answer,
     weekday_mornings,
 )
+from tests.stored import destinations_json, payload_json
 
 MODAL = 9
 
@@ -88,10 +89,10 @@ async def test_edit_name_message_title_colour_channel_and_options(app: App) -> N
     assert "at most 10 runs" in options and "catch-up: skip" in options
     stored = await app.task("daily stand-up")
     assert stored.id == task.id
-    assert stored.payload["variants"] == [
+    assert payload_json(stored)["variants"] == [
         {"embed": {"title": "Stand-up", "description": "new text", "color": 0x00FF00}}
     ]
-    assert stored.destinations == [{"type": "channel", "channel_id": s.news.id}]
+    assert destinations_json(stored) == [{"type": "channel", "channel_id": s.news.id}]
     assert stored.catch_up == CatchUp.SKIP and stored.max_runs == 10
     assert stored.end_at == datetime(2031, 1, 1, tzinfo=UTC)
     entry = (await app.audit())[0]
@@ -160,7 +161,7 @@ EDIT_REFUSALS = [
         {"channel": "noembed", "title": "T"}, ["missing Embed Links"], None, id="noembed-title"
     ),
     pytest.param(
-        {"edit_message": True, "cron": "nope"}, ["Cron needs 5 fields"], None, id="modal-bad-cron"
+        {"edit_message": True, "cron": "0 9 *"}, ["Cron needs 5 fields"], None, id="modal-bad-cron"
     ),
     pytest.param(
         {"catch_up": "sometimes"}, ["catch_up must be one of"], None, id="crafted-catch-up"
@@ -251,7 +252,7 @@ async def test_edit_message_opens_the_modal_pre_filled_and_saves(app: App) -> No
     answer = await final_answer(submitted)
     assert answer.ephemeral and embed_of(answer)["title"] == "Updated: news"
     stored = await app.task("news")
-    assert stored.payload["variants"] == [
+    assert payload_json(stored)["variants"] == [
         {
             "embed": {
                 "title": "Headline",
@@ -277,7 +278,7 @@ async def test_edit_message_with_schedule_change_saves_both_after_the_modal(app:
     assert embed_of(answer)["description"] == "At 07:15"
     stored = await app.task("notes")
     assert stored.spec == "15 7 * * *"
-    assert stored.payload["variants"] == [{"content": "two\nlines"}]
+    assert payload_json(stored)["variants"] == [{"content": "two\nlines"}]
 
 
 async def test_an_empty_title_clears_an_embed_title_and_leaves_plain_text_alone(app: App) -> None:
@@ -292,7 +293,9 @@ async def test_an_empty_title_clears_an_embed_title_and_leaves_plain_text_alone(
     handle = await app.fd.slash(s.guild, s.admin, "schedule edit", task="fancy", title="")
     assert embed_of(await final_answer(handle))["title"] == "Updated: fancy"
     stored = await app.task("fancy")
-    assert stored.payload["variants"] == [{"embed": {"description": "body", "color": 0xE74C3C}}]
+    assert payload_json(stored)["variants"] == [
+        {"embed": {"description": "body", "color": 0xE74C3C}}
+    ]
 
 
 async def test_modal_that_adds_an_embed_in_a_channel_without_embed_links_is_refused(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.commands.conftest import App, embed_of, text_of
+from tests.commands.harness import App, embed_of, text_of
 
 
 async def test_internal_error_answers_with_an_id_and_logs_the_traceback(

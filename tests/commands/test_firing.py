@@ -10,7 +10,7 @@ import pytest
 
 from scheduler.payload import make_nonce
 from storage import RunStatus, RunTrigger, TaskStatus
-from tests.commands.conftest import App
+from tests.commands.harness import App
 
 ON_TIME = 1.5  # seconds after the scheduled instant the post must have reached "Discord"
 

@@ -27,10 +27,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cogs.messages import parse_colour
+from scheduler.messages import parse_colour
 from scheduler.timezones import load_zone
 from storage import MentionPolicy, Task
-from tests.commands.conftest import App, Scene, embed_of, final_answer, text_of
 from tests.commands.fuzzing import (
     Probe,
     assert_mentions_allowed,
@@ -40,7 +39,9 @@ from tests.commands.fuzzing import (
     role_named,
     run_and_check_mentions,
 )
+from tests.commands.harness import App, Scene, embed_of, final_answer, text_of
 from tests.fuzz_strategies import fuzzed, huge_text, import_documents
+from tests.stored import destinations_json, payload_json
 
 # More for a long hunt: CADENCE_FUZZ_EXAMPLES=1000 pytest tests/commands/test_fuzz.py
 EXAMPLES = int(os.environ.get("CADENCE_FUZZ_EXAMPLES", "60"))
@@ -155,7 +156,7 @@ async def only_standup(app: App) -> None:
     """Delete every task but `standup` (with one message), and make sure it exists: run at
     the start of each example, so one that failed (and its replays) leave nothing behind."""
     for task in await app.tasks():
-        if task.name != "standup" or len(task.payload["variants"]) > 1:
+        if task.name != "standup" or len(payload_json(task)["variants"]) > 1:
             await app.bot.control.delete(task, actor_id=None)
     if await app.bot.engine.tasks.get_by_name(app.scene.guild.id, "standup") is None:
         await app.seed(["standup"])
@@ -190,9 +191,9 @@ async def test_create_commands_with_fuzzed_options(
     task = await app.task(" ".join(options["name"].split()))
     assert str(task.kind) == {"cron": "cron", "once": "date", "every": "interval"}[command]
     assert task.created_by == member.id and task.status == "active"
-    assert task.destinations == [{"type": "channel", "channel_id": s.general.id}]
+    assert destinations_json(task) == [{"type": "channel", "channel_id": s.general.id}]
     expected = expected_variant(options["message"], options.get("title"), options.get("color"))
-    assert task.payload["variants"] == [expected]
+    assert payload_json(task)["variants"] == [expected]
     zone = options.get("timezone")
     assert task.timezone == (load_zone(zone).key if zone else None)  # "" is left out
     await run_and_check_mentions(app, probe, task)
@@ -245,7 +246,7 @@ async def test_message_form_with_fuzzed_inputs(app: App, probe: Probe, data: st.
     if answer is None:
         return
     task = await app.task(name)
-    [variant] = task.payload["variants"]
+    [variant] = payload_json(task)["variants"]
     assert_form_saved(variant, values)
     await run_and_check_mentions(app, probe, task)
     await app.bot.control.delete(task, actor_id=None)
@@ -307,7 +308,7 @@ async def test_edit_with_fuzzed_options(app: App, probe: Probe, data: st.DataObj
         assert edited.name == " ".join(options["name"].split())
     if "message" in options and not ({"title", "color"} & options.keys()):
         text = options["message"].replace("\\n", "\n")
-        assert edited.payload["variants"][0] == {"content": text}
+        assert payload_json(edited)["variants"][0] == {"content": text}
     await run_and_check_mentions(app, probe, edited)
 
 
@@ -349,14 +350,14 @@ async def test_add_variant_with_fuzzed_message(app: App, probe: Probe, data: st.
     assert target is not None, "a variant was added to a task that does not exist"
     updated = await app.bot.engine.tasks.get(target.id)
     assert updated is not None
-    assert updated.payload["variants"][:-1] == target.payload["variants"]
-    added = updated.payload["variants"][-1]
+    assert payload_json(updated)["variants"][:-1] == payload_json(target)["variants"]
+    added = payload_json(updated)["variants"][-1]
     if form:
         assert_form_saved(added, values)
     else:
         assert added == {"content": message.replace("\\n", "\n")}
     # The next run posts the variant just added.
-    last = len(updated.payload["variants"]) - 1
+    last = len(payload_json(updated)["variants"]) - 1
     now = app.bot.engine.clock.now()
     updated = await app.bot.engine.tasks.update(updated.id, at=now, rotation_index=last)
     posted = await run_and_check_mentions(app, probe, updated)
@@ -457,7 +458,7 @@ async def test_import_with_fuzzed_files(app: App, probe: Probe, data: st.DataObj
         task = stored[name]
         assert task.created_by == member.id
         for destination in task.destinations:
-            target = destination.get("thread_id") or destination["channel_id"]
+            target = destination.target_id
             assert guild.get_channel_or_thread(target) is not None
         run = await app.bot.control.run_now(task, actor_id=member.id)
         assert run.status == "ok", run.error
@@ -559,7 +560,7 @@ async def test_an_import_file_cannot_approve_its_own_mentions(app: App, probe: P
     )
     assert await probe.answer(handle, before) is not None
     task = await app.task("smuggled")
-    assert task.payload["mentions"] == {"everyone": False, "roles": [], "users": True}
+    assert payload_json(task)["mentions"] == {"everyone": False, "roles": [], "users": True}
     posted = await run_and_check_mentions(app, probe, task)
     assert posted.mention_everyone is False
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from storage import CatchUp, NewTask, TaskKind
-from tests.commands.conftest import App, embed_of, final_answer, text_of
+from storage import CatchUp, ChannelDestination, NewTask, Payload, TaskKind, Variant
+from tests.commands.harness import App, embed_of, final_answer, text_of
 
 
 async def make(app: App, name: str, spec: str = "0 9 * * *", kind: str = "cron", **extra: object):
@@ -19,8 +19,8 @@ async def make(app: App, name: str, spec: str = "0 9 * * *", kind: str = "cron",
             guild_id=s.guild.id,
             created_by=s.admin.id,
             timezone="UTC",
-            payload={"variants": [{"content": f"post {name}"}]},
-            destinations=[{"type": "channel", "channel_id": s.general.id}],
+            payload=Payload(variants=(Variant(content=f"post {name}"),)),
+            destinations=(ChannelDestination(channel_id=s.general.id),),
             catch_up=CatchUp.ONCE,
             **extra,  # type: ignore[arg-type]
         ),

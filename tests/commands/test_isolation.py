@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.commands.conftest import App, assert_refused, embed_of, final_answer, text_of
+from tests.commands.harness import App, assert_refused, embed_of, final_answer, text_of
 
 BY_TASK: list[Any] = [
     pytest.param("show", {}, id="show"),

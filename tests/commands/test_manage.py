@@ -10,7 +10,7 @@ import pytest
 
 from scheduler.payload import make_nonce
 from storage import RunStatus, RunTrigger, TaskStatus
-from tests.commands.conftest import (
+from tests.commands.harness import (
     App,
     assert_refused,
     discord_time,

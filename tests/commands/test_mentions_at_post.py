@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.commands.conftest import App, embed_of
+from tests.commands.harness import App, embed_of
+from tests.stored import payload_json
 
 
 async def create_everyone_task(app: App) -> int:
@@ -19,7 +20,7 @@ async def create_everyone_task(app: App) -> int:
     )
     assert "Scheduled" in embed_of(answer)["title"]
     [task] = await app.tasks()
-    assert task.payload["mentions"]["everyone"] is True
+    assert payload_json(task)["mentions"]["everyone"] is True
     return task.id
 
 
@@ -67,8 +68,8 @@ async def test_editing_the_first_variant_keeps_the_others_approved_mentions(app:
     )
     await app.answer(s.admin, "add-variant", task="mixed", message="@everyone second")
     [task] = await app.tasks()
-    assert task.payload["mentions"]["everyone"] is True
+    assert payload_json(task)["mentions"]["everyone"] is True
     await app.answer(s.admin, "edit", task="mixed", message="plain first, edited")
     [edited] = await app.tasks()
-    assert edited.payload["variants"][0]["content"] == "plain first, edited"
-    assert edited.payload["mentions"]["everyone"] is True  # the second variant still pings
+    assert payload_json(edited)["variants"][0]["content"] == "plain first, edited"
+    assert payload_json(edited)["mentions"]["everyone"] is True  # the second variant still pings

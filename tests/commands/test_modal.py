@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.commands.conftest import App, assert_refused, embed_of, final_answer
+from tests.commands.harness import App, assert_refused, embed_of, final_answer
+from tests.stored import payload_json
 
 MODAL = 9
 INPUTS = ["content", "title", "description", "footer", "image_url"]
@@ -58,7 +59,7 @@ async def test_submitting_the_modal_creates_the_task_with_line_breaks(app: App) 
     assert embed_of(answer)["title"] == "Scheduled: notes"
     assert embed_of(answer)["description"] == "At 09:00, Monday through Friday"
     task = await app.task("notes")
-    assert task.payload["variants"] == [{"content": content}]
+    assert payload_json(task)["variants"] == [{"content": content}]
     [entry] = await app.audit()
     assert (entry.action, entry.actor_id, entry.task_id) == ("create", s.admin.id, task.id)
 
@@ -90,7 +91,7 @@ async def test_modal_embed_fields_with_title_and_colour_options(app: App) -> Non
     answer = await final_answer(submitted)
     assert embed_of(answer)["title"] == "Scheduled: news"
     task = await app.task("news")
-    assert task.payload["variants"] == [
+    assert payload_json(task)["variants"] == [
         {
             "embed": {
                 "title": "Daily news",
@@ -104,7 +105,7 @@ async def test_modal_embed_fields_with_title_and_colour_options(app: App) -> Non
 
 
 BAD_BEFORE_MODAL = [
-    pytest.param("cron", {"cron": "every day"}, ["Cron needs 5 fields"], id="bad-cron"),
+    pytest.param("cron", {"cron": "0 9 *"}, ["Cron needs 5 fields"], id="bad-cron"),
     pytest.param("cron", {"timezone": "Nowhere/City"}, ["Unknown timezone"], id="unknown-zone"),
     pytest.param("once", {"when": "2001-01-01 10:00"}, ["in the past"], id="past-date"),
     pytest.param("every", {"interval": "10s"}, ["at least 60 seconds"], id="short-interval"),

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from fakediscord.options import InteractionRefused
-from tests.commands.conftest import App, assert_refused, embed_of, final_answer, text_of
+from tests.commands.harness import App, assert_refused, embed_of, final_answer, text_of
 
 NEEDS_PERMISSION = "You need the Manage Server permission to use Cadence's commands"
 

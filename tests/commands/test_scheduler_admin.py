@@ -13,16 +13,19 @@ import pytest
 from fakediscord import InteractionRefused
 from fakediscord.interactions import Callback
 from storage import (
+    ChannelDestination,
     GuildSettings,
     MentionPolicy,
     NewTask,
     NoticeLevel,
+    Payload,
     RunStatus,
     RunTrigger,
     Task,
     TaskKind,
+    Variant,
 )
-from tests.commands.conftest import App, embed_of, final_answer, text_of
+from tests.commands.harness import App, embed_of, final_answer, text_of
 
 BERLIN = "Europe/Berlin"
 
@@ -75,8 +78,8 @@ async def seed(
         created_at=app.bot.engine.clock.now(),
         guild_id=guild.id,
         timezone=timezone,
-        payload={"variants": [{"content": f"{name} says hello"}]},
-        destinations=[{"type": "channel", "channel_id": channel.id}],
+        payload=Payload(variants=(Variant(content=f"{name} says hello"),)),
+        destinations=(ChannelDestination(channel_id=channel.id),),
     )
     return await app.bot.control.create(new, actor_id=None)
 

@@ -25,7 +25,8 @@ import pytest
 
 from config import describe_settings, load_settings
 from fakediscord.interactions import Interaction
-from tests.commands.conftest import (
+from tests.commands.fuzzing import Probe, channel_named, fuzz_scene, role_named
+from tests.commands.harness import (
     App,
     Scene,
     assert_refused,
@@ -33,7 +34,7 @@ from tests.commands.conftest import (
     final_answer,
     text_of,
 )
-from tests.commands.fuzzing import Probe, channel_named, fuzz_scene, role_named
+from tests.stored import destinations_json, payload_json
 
 NEEDS_PERMISSION = "You need the Manage Server permission"
 NOT_HERE = "No task named"
@@ -267,7 +268,7 @@ async def test_the_identity_form_cannot_be_submitted_by_a_member_without_the_rig
     # The admin's panel still posts as the bot: nothing of the member's form was kept.
     saved = await app.fd.click(s.admin, message, "dest_save")
     await saved.wait_done()
-    assert (await app.task("standup")).destinations == [
+    assert destinations_json(await app.task("standup")) == [
         {"type": "channel", "channel_id": s.general.id}
     ]
 
@@ -380,14 +381,14 @@ async def test_import_cannot_post_into_another_guild(app: App) -> None:
     answer = await import_as(app, s.admin, document)
     assert embed_of(answer)["title"] == "Imported 1 task(s)", text_of(answer)
     moved = await app.task("moved")
-    assert moved.destinations == [{"type": "thread", "channel_id": ours, "thread_id": thread}]
+    assert destinations_json(moved) == [{"type": "thread", "channel_id": ours, "thread_id": thread}]
     # The same through a webhook (this was an internal error: the webhook was looked for in
     # the other guild's channel): the webhook is made in our channel, the thread kept.
     hooked = import_entry(type="webhook", channel_id=str(theirs), thread_id=thread, name="Hi")
     document = {"format": "cadence-tasks", "version": 1, "tasks": [{**hooked, "name": "hooked"}]}
     answer = await import_as(app, s.admin, document)
     assert embed_of(answer)["title"] == "Imported 1 task(s)", text_of(answer)
-    [hook] = (await app.task("hooked")).destinations
+    [hook] = destinations_json(await app.task("hooked"))
     assert (hook["type"], hook["channel_id"], hook["thread_id"]) == ("webhook", ours, thread)
     run = await app.bot.control.run_now(await app.task("hooked"), actor_id=None)
     assert run.status == "ok", run.error
@@ -507,7 +508,7 @@ async def test_the_token_is_in_no_log_no_database_no_export_and_no_post(
     assert len(debug_logs.records) > 100  # DEBUG really was on, for discord.py too
     assert any(r.name.startswith("discord.http") for r in debug_logs.records)
     exported = json.dumps(document, ensure_ascii=False)
-    hooks = [d for t in await app.tasks() for d in t.destinations if d["type"] == "webhook"]
+    hooks = [d for t in await app.tasks() for d in destinations_json(t) if d["type"] == "webhook"]
     assert hooks, "the session should have made a webhook destination"
     posts = "\n".join(
         json.dumps(m.payload(), ensure_ascii=False)
@@ -568,7 +569,7 @@ async def test_sql_looking_names_and_messages_are_kept_and_shown_as_typed(app: A
     stored = {t.name: t for t in await app.tasks()}
     assert set(stored) == {*SQLISH, "bystander"}
     for text in SQLISH:
-        assert stored[text].payload["variants"] == [{"content": text}]
+        assert payload_json(stored[text])["variants"] == [{"content": text}]
 
     listing = ""
     handle = await app.slash(s.admin, "list")
@@ -682,6 +683,6 @@ async def test_a_mentionable_role_pings_only_as_approved(app: App) -> None:
     pingable = role_named(app, "Pingable")
     await app.allow_managers()
     task = await app.create("ping", member=s.manager, message=f"<@&{pingable.id}> hi")
-    assert task.payload["mentions"]["roles"] == [pingable.id]
+    assert payload_json(task)["mentions"]["roles"] == [pingable.id]
     await app.answer(s.admin, "run", task="ping")
     assert app.fd.messages(s.general)[-1].mention_roles == [str(pingable.id)]

@@ -9,7 +9,8 @@ from typing import Any
 import aiohttp
 
 from fakediscord.interactions import Interaction
-from tests.commands.conftest import App, embed_of, final_answer, text_of
+from tests.commands.harness import App, embed_of, final_answer, text_of
+from tests.stored import destinations_json, payload_json
 
 
 async def create_three(app: App) -> None:
@@ -70,11 +71,11 @@ def comparable(tasks: list[Any]) -> list[tuple[Any, ...]]:
             t.timezone,
             str(t.catch_up),
             t.max_runs,
-            json.dumps(t.payload, sort_keys=True),
+            json.dumps(payload_json(t), sort_keys=True),
             json.dumps(
                 [
                     {k: v for k, v in d.items() if not k.startswith("webhook_")}
-                    for d in t.destinations
+                    for d in destinations_json(t)
                 ],
                 sort_keys=True,
             ),
@@ -125,7 +126,7 @@ async def test_existing_names_are_refused_unless_replace(app: App) -> None:
     replaced = await do_import(app, document, replace=True)
     assert "Imported 3 task(s)" in embed_of(replaced)["title"]
     standup = next(t for t in await app.tasks() if t.name == "standup")
-    assert standup.payload["variants"][0]["content"] == "Stand-up, v2"
+    assert payload_json(standup)["variants"][0]["content"] == "Stand-up, v2"
     assert len(await app.tasks()) == 3
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from fakediscord.interactions import Interaction
 from storage import RunStatus, TaskStatus
-from tests.commands.conftest import App, embed_of, final_answer, text_of
+from tests.commands.harness import App, embed_of, final_answer, text_of
+from tests.stored import destinations_json, payload_json
 
 
 async def create(app: App, name: str = "rotating", channel=None) -> None:  # type: ignore[no-untyped-def]
@@ -41,7 +42,7 @@ async def test_add_variant_through_the_modal_keeps_line_breaks(app: App) -> None
     submitted = await app.fd.submit_modal(handle, s.admin, {"content": "line one\nline two"})
     assert "Variant added" in text_of(await final_answer(submitted))
     [task] = await app.tasks()
-    assert task.payload["variants"][1]["content"] == "line one\nline two"
+    assert payload_json(task)["variants"][1]["content"] == "line one\nline two"
 
 
 async def test_random_rotation_and_a_bad_mode(app: App) -> None:
@@ -52,14 +53,14 @@ async def test_random_rotation_and_a_bad_mode(app: App) -> None:
     answer = await app.answer(s.admin, "rotation", task="rotating", mode="random")
     assert "Rotation random" in embed_of(answer)["title"]
     [task] = await app.tasks()
-    assert task.payload["rotation"] == "random"
+    assert payload_json(task)["rotation"] == "random"
     refused = await app.fd.slash(
         s.guild, s.admin, "schedule rotation", task="rotating", mode="shuffle", strict=False
     )
     callback = await refused.callback_attempt()
     assert callback.ephemeral or not callback.accepted
     [unchanged] = await app.tasks()
-    assert unchanged.payload["rotation"] == "random"
+    assert payload_json(unchanged)["rotation"] == "random"
 
 
 async def test_empty_variant_is_refused_and_nothing_changes(app: App) -> None:
@@ -71,7 +72,7 @@ async def test_empty_variant_is_refused_and_nothing_changes(app: App) -> None:
     answer = await final_answer(submitted)
     assert answer.ephemeral and "empty" in text_of(answer)
     [task] = await app.tasks()
-    assert len(task.payload["variants"]) == 1
+    assert len(payload_json(task)["variants"]) == 1
 
 
 async def open_destinations(app: App, task: str = "rotating") -> Interaction:
@@ -93,7 +94,7 @@ async def test_destinations_several_channels_a_thread_and_auto_publish(app: App)
     saved = await app.fd.click(s.admin, message, "dest_save")
     await saved.wait_done()
     [task] = await app.tasks()
-    kinds = sorted((d["type"], d.get("publish", False)) for d in task.destinations)
+    kinds = sorted((d["type"], d.get("publish", False)) for d in destinations_json(task))
     assert kinds == [("channel", False), ("channel", True), ("thread", False)]
     await run_now(app, "rotating")
     assert [m.content for m in app.fd.messages(s.news)] == ["first"]
@@ -135,7 +136,7 @@ async def test_webhook_identity_posts_with_a_custom_name(app: App) -> None:
     await filled.response()
     await (await app.fd.click(s.admin, message, "dest_save")).wait_done()
     [task] = await app.tasks()
-    [dest] = task.destinations
+    [dest] = destinations_json(task)
     assert dest["type"] == "webhook" and dest["name"] == "Daily Herald"
     await run_now(app, "rotating")
     [posted] = app.fd.messages(s.general)
@@ -156,4 +157,4 @@ async def test_destinations_refuses_a_channel_the_bot_cannot_post_in(app: App) -
         for m in saved.followups
     )
     [task] = await app.tasks()
-    assert task.destinations == [{"type": "channel", "channel_id": s.general.id}]
+    assert destinations_json(task) == [{"type": "channel", "channel_id": s.general.id}]

@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-import sqlite3
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -42,8 +41,10 @@ from fakediscord.rest import RecordedRequest
 from fakediscord.world import Guild
 from scheduler.payload import make_nonce
 from scheduler.triggers.date import date_spec
-from storage import CatchUp, Database, NewTask, TaskKind, TaskRepository
+from storage import CatchUp, Database, NewTask, Payload, TaskKind, TaskRepository, Variant
+from storage.payloads import decode_destinations
 from storage.timeconv import to_ms
+from tests.postgres_server import query_rows
 
 __all__ = [
     "Burst",
@@ -165,7 +166,7 @@ def in_whole_seconds(seconds: float) -> datetime:
 
 
 async def seed_burst(
-    db_path: Path,
+    db_path: str | Path,
     guild_id: int,
     channels: Sequence[Channel],
     *,
@@ -211,8 +212,8 @@ async def seed_burst(
                 guild_id=guild_id,
                 timezone="UTC",
                 catch_up=catch_up,
-                payload={"variants": [{"content": content}]},
-                destinations=[destination],
+                payload=Payload(variants=(Variant(content=content),)),
+                destinations=decode_destinations([destination]),
                 next_run_at=at,
             )
         )
@@ -350,14 +351,13 @@ class RunRow:
     error: str | None
 
 
-def run_rows(db_path: Path) -> dict[tuple[int, int], list[RunRow]]:
+def run_rows(db_path: str | Path) -> dict[tuple[int, int], list[RunRow]]:
     """Every run row, grouped by (task id, scheduled ms)."""
     query = """
         SELECT id, task_id, scheduled_for, trigger, status, late_by_ms, attempts, error
         FROM runs ORDER BY id
     """
-    with sqlite3.connect(db_path) as conn:
-        rows = [RunRow(*row) for row in conn.execute(query)]
+    rows = [RunRow(**row) for row in query_rows(db_path, query)]
     grouped: dict[tuple[int, int], list[RunRow]] = defaultdict(list)
     for row in rows:
         grouped[(row.task_id, row.scheduled_for)].append(row)

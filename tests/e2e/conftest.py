@@ -1,133 +1,17 @@
-"""End-to-end fixtures: fakediscord in the test process, the real `python bot.py` process
-against it, and a way to seed the bot's database before it starts."""
+"""End-to-end fixtures: fakediscord in the test process and the bot process against it; the
+helpers they use (and tests import) are in harness.py."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from fakediscord import ChannelType, FakeDiscord, Permission, World
-from fakediscord.messages import StoredMessage
-from scheduler.clock import FakeClock
-from scheduler.control import TaskControl
-from scheduler.engine import Engine
-from storage import CatchUp, Database, NewTask, Task, TaskKind
-from tests.fakes import RecordingAlerter, RecordingDeliverer
-
-ROOT = Path(__file__).resolve().parents[2]
-FAKETIME_LIBS = sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))
-FAKETIME_LIB = FAKETIME_LIBS[0] if FAKETIME_LIBS else Path("/usr/lib/faketime/libfaketime.so.1")
-
-
-@dataclass
-class Scene:
-    """The world the bot meets: one guild with an admin and a few channels."""
-
-    world: World
-    guild: Any
-    admin: Any
-    member: Any
-    general: Any
-    news: Any
-    dev: Any
-    alerts: Any
-
-
-def build_scene() -> Scene:
-    world = World()
-    guild = world.add_guild("Cadence E2E", owner="owner")
-    admins = guild.add_role("Admins", Permission.ADMINISTRATOR)
-    admin = guild.add_member("alice", roles=[admins])
-    member = guild.add_member("bob")
-    general = guild.add_channel("general")
-    news = guild.add_channel("news", type=ChannelType.ANNOUNCEMENT)
-    dev = guild.add_channel("dev")
-    alerts = guild.add_channel("alerts")
-    return Scene(world, guild, admin, member, general, news, dev, alerts)
-
-
-@dataclass
-class BotProcess:
-    """`python bot.py` with its own database and environment, logs kept in a file."""
-
-    fd: FakeDiscord
-    scene: Scene
-    tmp: Path
-    env: dict[str, str] = field(default_factory=dict)
-    process: asyncio.subprocess.Process | None = None
-    log_path: Path | None = None
-    starts: int = 0
-
-    @property
-    def db_path(self) -> Path:
-        return self.tmp / "cadence.db"
-
-    def environment(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DEV_"))}
-        env.update(
-            DISCORD_TOKEN=self.fd.token,
-            DISCORD_API_BASE=self.fd.url,
-            DATABASE_PATH=str(self.db_path),
-            DEV_GUILD_ID=str(self.scene.guild.id),
-            DEV_CHANNEL_ID=str(self.scene.dev.id),
-            ALERT_CHANNEL_ID=str(self.scene.alerts.id),
-            LOG_LEVEL="DEBUG",
-            PYTHONPATH=str(ROOT),
-        )
-        env.update(self.env)
-        env.update(extra or {})
-        return env
-
-    async def start(
-        self, *, faketime: str | None = None, wait_started: bool = True, **extra: str
-    ) -> StoredMessage | None:
-        """Start the process; by default wait for the "Cadence started" embed."""
-        self.starts += 1
-        self.log_path = self.tmp / f"bot-{self.starts}.log"
-        env = self.environment(extra)
-        if faketime is not None:
-            env.update(LD_PRELOAD=str(FAKETIME_LIB), FAKETIME=faketime, TZ="UTC")
-        after = self.fd.cursor()
-        with self.log_path.open("wb") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                str(ROOT / "bot.py"),
-                "--env-file",
-                str(self.tmp / "none.env"),
-                cwd=self.tmp,
-                env=env,
-                stdout=log,
-                stderr=log,
-            )
-        if not wait_started:
-            return None
-        return await self.fd.wait_for_message(
-            self.scene.dev,
-            lambda m: bool(m.embeds) and m.embeds[0].get("title") == "Cadence started",
-            timeout=20,
-            after=after,
-        )
-
-    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:  # noqa: ASYNC109
-        assert self.process is not None
-        if self.process.returncode is None:
-            self.process.send_signal(sig)
-        code = await asyncio.wait_for(self.process.wait(), timeout)
-        self.process = None
-        return code
-
-    def log(self) -> str:
-        logs = sorted(self.tmp.glob("bot-*.log"))
-        return "\n".join(p.read_text(errors="replace") for p in logs)
+from fakediscord import FakeDiscord
+from tests.e2e.harness import BotProcess, Scene, build_scene
+from tests.postgres_server import fresh_database
 
 
 @pytest.fixture
@@ -145,54 +29,19 @@ async def fd(scene: Scene) -> AsyncIterator[FakeDiscord]:
 
 
 @pytest.fixture
-async def bot(fd: FakeDiscord, scene: Scene, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    process = BotProcess(fd, scene, tmp_path)
-    try:
-        yield process
-    finally:
-        if process.process is not None and process.process.returncode is None:
-            process.process.kill()
-            await process.process.wait()
-
-
-async def seed_task(
-    db_path: Path,
-    *,
-    name: str,
-    kind: str,
-    spec: str,
-    guild_id: int,
-    channel_id: int,
-    now: datetime | None = None,
-    timezone: str = "UTC",
-    content: str = "scheduled post",
-    catch_up: str = "once",
-) -> Task:
-    """Store a task the way /schedule would, before the bot process starts."""
-    async with Database.open(db_path) as db:
-        engine = Engine(
-            db,
-            deliverer=RecordingDeliverer(),
-            alerter=RecordingAlerter(),
-            clock=FakeClock(now or datetime.now(UTC)),
-            use_apscheduler=False,
-        )
-        control = TaskControl(engine)
-        return await control.create(
-            NewTask(
-                name=name,
-                kind=TaskKind(kind),
-                spec=spec,
-                created_at=engine.clock.now(),
-                guild_id=guild_id,
-                timezone=timezone,
-                catch_up=CatchUp(catch_up),
-                payload={"variants": [{"content": content}]},
-                destinations=[{"type": "channel", "channel_id": channel_id}],
-            )
-        )
-
-
-def faketime_missing_outside_ci() -> bool:
-    """libfaketime is missing on a developer's machine; in CI (`CI` set) it must be there."""
-    return not FAKETIME_LIB.exists() and not os.environ.get("CI")
+async def bot(
+    request: pytest.FixtureRequest, fd: FakeDiscord, scene: Scene, tmp_path: Path
+) -> AsyncIterator[BotProcess]:
+    """The bot process over a SQLite file, or over a fresh PostgreSQL database when the test
+    parametrizes ``bot`` indirectly with ``"postgres"`` (see `BACKENDS`)."""
+    async with AsyncExitStack() as stack:
+        url = None
+        if getattr(request, "param", "sqlite") == "postgres":
+            url = await stack.enter_async_context(fresh_database())
+        process = BotProcess(fd, scene, tmp_path, database_url=url)
+        try:
+            yield process
+        finally:
+            if process.process is not None and process.process.returncode is None:
+                process.process.kill()
+                await process.process.wait()

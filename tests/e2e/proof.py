@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -18,14 +17,25 @@ from typing import Any
 from fakediscord import FakeDiscord
 from fakediscord.messages import StoredMessage
 from scheduler.clock import FakeClock
-from scheduler.control import TaskControl
 from scheduler.engine import Engine
 from scheduler.payload import make_nonce
 from scheduler.triggers.date import date_spec
-from storage import CatchUp, Database, NewTask, Task, TaskKind, TaskRepository
-from tests.commands.conftest import final_answer, text_of
-from tests.e2e.conftest import BotProcess
+from storage import (
+    CatchUp,
+    ChannelDestination,
+    Database,
+    NewTask,
+    Payload,
+    Task,
+    TaskKind,
+    TaskRepository,
+    Variant,
+)
+from tests.commands.harness import final_answer, text_of
+from tests.e2e.harness import BotProcess
 from tests.fakes import RecordingAlerter, RecordingDeliverer
+from tests.integration.engine_harness import task_control
+from tests.postgres_server import query_rows
 
 __all__ = [
     "Due",
@@ -84,13 +94,13 @@ def date_task(
         guild_id=guild_id,
         catch_up=catch_up,
         timezone="UTC",
-        payload={"variants": [{"content": content if content is not None else name}]},
-        destinations=[{"type": "channel", "channel_id": channel_id}],
+        payload=Payload(variants=(Variant(content=content if content is not None else name),)),
+        destinations=(ChannelDestination(channel_id=channel_id),),
         next_run_at=at,
     )
 
 
-async def seed_many(db_path: Path, news: Sequence[NewTask]) -> list[Task]:
+async def seed_many(db_path: str | Path, news: Sequence[NewTask]) -> list[Task]:
     """Insert the tasks in one transaction (fast set-up) and return them as stored."""
     async with Database.open(db_path) as db:
         repository = TaskRepository(db)
@@ -98,7 +108,7 @@ async def seed_many(db_path: Path, news: Sequence[NewTask]) -> list[Task]:
         return await stored_tasks(repository, news)
 
 
-async def seed_new(db_path: Path, new: NewTask) -> Task:
+async def seed_new(db_path: str | Path, new: NewTask) -> Task:
     """Store one task the way /schedule would (its first instant computed from `created_at`)."""
     async with Database.open(db_path) as db:
         engine = Engine(
@@ -108,7 +118,7 @@ async def seed_new(db_path: Path, new: NewTask) -> Task:
             clock=FakeClock(new.created_at),
             use_apscheduler=False,
         )
-        return await TaskControl(engine).create(new)
+        return await task_control(engine, db).create(new)
 
 
 async def stored_tasks(repository: TaskRepository, news: Iterable[NewTask]) -> list[Task]:
@@ -215,22 +225,16 @@ async def start_connected(bot: BotProcess, **extra: str) -> None:
     await wait_for(lambda: bot_connected(bot.fd), 10, "the bot's gateway session")
 
 
-def run_rows(db_path: Path, task_id: int) -> list[dict[str, Any]]:
+def run_rows(db_path: str | Path, task_id: int) -> list[dict[str, Any]]:
     """A task's run rows as the bot stored them, oldest instant first."""
-    with sqlite3.connect(db_path) as conn:
-        conn.row_factory = sqlite3.Row
-        rows = conn.execute(
-            "SELECT * FROM runs WHERE task_id = ? ORDER BY scheduled_for, id", (task_id,)
-        ).fetchall()
-    return [dict(row) for row in rows]
+    query = "SELECT * FROM runs WHERE task_id = ? ORDER BY scheduled_for, id"
+    return query_rows(db_path, query, (task_id,))
 
 
-def task_row(db_path: Path, task_id: int) -> dict[str, Any]:
-    with sqlite3.connect(db_path) as conn:
-        conn.row_factory = sqlite3.Row
-        row = conn.execute("SELECT * FROM tasks WHERE id = ?", (task_id,)).fetchone()
-    assert row is not None, task_id
-    return dict(row)
+def task_row(db_path: str | Path, task_id: int) -> dict[str, Any]:
+    rows = query_rows(db_path, "SELECT * FROM tasks WHERE id = ?", (task_id,))
+    assert rows, task_id
+    return rows[0]
 
 
 def notice_text(message: StoredMessage) -> str:

@@ -10,7 +10,7 @@ import pytest
 
 from fakediscord import FakeDiscord
 from scheduler.payload import make_nonce
-from tests.e2e.conftest import BotProcess, Scene, faketime_missing_outside_ci, seed_task
+from tests.e2e.harness import BotProcess, Scene, faketime_missing_outside_ci, seed_task
 
 pytestmark = pytest.mark.slow
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 from collections import Counter
 from pathlib import Path
@@ -43,7 +42,8 @@ from tests.e2e.burst import (
     seed_burst,
     wait_until,
 )
-from tests.e2e.conftest import BotProcess, Scene
+from tests.e2e.harness import BACKENDS, BotProcess, Scene
+from tests.postgres_server import query_rows
 
 pytestmark = pytest.mark.slow
 log = logging.getLogger(__name__)
@@ -55,6 +55,10 @@ WEBHOOK_EVERY = 10  # every tenth task posts through a webhook
 LEAD = 3.0  # seconds from now to the first instant (the bot starts in about 0.5 s)
 STALLED = 10  # requests held or on the wire before the kill (one per channel in flight)
 INTERRUPTED = "run(s) interrupted by a restart"
+
+
+# Every proof here runs on each storage backend.
+pytestmark = pytest.mark.parametrize("bot", BACKENDS, indirect=True)
 
 
 @pytest.fixture
@@ -85,20 +89,20 @@ async def sigkill(bot: BotProcess, fd: FakeDiscord) -> None:
     await asyncio.sleep(0.2)
 
 
-def running_keys(db_path: Path) -> set[tuple[int, int]]:
-    with sqlite3.connect(db_path) as conn:
-        rows = conn.execute("SELECT task_id, scheduled_for FROM runs WHERE status = 'running'")
-        return {(task_id, scheduled) for task_id, scheduled in rows}
+def running_keys(db_path: str | Path) -> set[tuple[int, int]]:
+    query = "SELECT task_id, scheduled_for FROM runs WHERE status = 'running'"
+    return {(row["task_id"], row["scheduled_for"]) for row in query_rows(db_path, query)}
 
 
-def settled(db_path: Path) -> bool:
+def settled(db_path: str | Path) -> bool:
     """No run in flight and no burst task still waiting to run."""
-    with sqlite3.connect(db_path) as conn:
-        running = conn.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchone()
-        active = conn.execute(
-            "SELECT count(*) FROM tasks WHERE status = 'active' AND name LIKE 'burst-%'"
-        ).fetchone()
-    return running[0] == 0 and active[0] == 0
+    query = """
+        SELECT (SELECT count(*) FROM runs WHERE status = 'running') AS running,
+               (SELECT count(*) FROM tasks WHERE status = 'active' AND name LIKE 'burst-%')
+               AS active
+    """
+    [row] = query_rows(db_path, query)
+    return row["running"] == 0 and row["active"] == 0
 
 
 def interrupted_notices(fd: FakeDiscord, scene: Scene) -> list[str]:
@@ -115,7 +119,7 @@ async def restart_and_settle(bot: BotProcess, burst: Burst, **env: str) -> None:
     assert await bot.stop() == 0
 
 
-def assert_each_post_once(fd: FakeDiscord, burst: Burst, db_path: Path) -> dict[str, int]:
+def assert_each_post_once(fd: FakeDiscord, burst: Burst, db_path: str | Path) -> dict[str, int]:
     """Every channel post exactly once, webhook posts at most once, one run row each.
 
     Returns the run statuses, for the figures.
@@ -245,11 +249,14 @@ async def test_kill_after_the_answers_before_the_results_are_recorded(
     await restart_and_settle(bot, burst)
     assert_each_post_once(fd, burst, bot.db_path)
     assert interrupted_notices(fd, scene) == [f"{len(stuck)} {INTERRUPTED}"]
-    with sqlite3.connect(bot.db_path) as conn:
-        counts = conn.execute(
-            "SELECT status, run_count, count(*) FROM tasks WHERE name LIKE 'burst-%' "
-            "GROUP BY status, run_count"
-        ).fetchall()
+    counts = [
+        (row["status"], row["run_count"], row["n"])
+        for row in query_rows(
+            bot.db_path,
+            "SELECT status, run_count, count(*) AS n FROM tasks WHERE name LIKE 'burst-%' "
+            "GROUP BY status, run_count",
+        )
+    ]
     # Every task that posted is completed with one run: none left `active` half-recorded.
     assert ("active", 0) not in {(s, n) for s, n, _ in counts}
     assert all(n == 1 for s, n, _ in counts if s == "completed")

@@ -10,7 +10,6 @@ single report listing its tasks.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,9 +18,26 @@ import pytest
 
 from fakediscord import FakeDiscord, Permission
 from scheduler.payload import make_nonce
-from storage import CatchUp, Database, GuildSettingsRepository, NewTask, Task, TaskKind
-from tests.e2e.conftest import BotProcess, Scene, build_scene, faketime_missing_outside_ci
+from storage import (
+    CatchUp,
+    ChannelDestination,
+    Database,
+    GuildSettingsRepository,
+    NewTask,
+    Payload,
+    Task,
+    TaskKind,
+    Variant,
+)
+from tests.e2e.harness import (
+    BACKENDS,
+    BotProcess,
+    Scene,
+    build_scene,
+    faketime_missing_outside_ci,
+)
 from tests.e2e.proof import notice_text, run_rows, seed_new, task_row
+from tests.postgres_server import query_rows
 
 pytestmark = pytest.mark.slow
 needs_faketime = pytest.mark.skipif(
@@ -37,6 +53,9 @@ DAILY = [datetime(2027, 5, d, 9, 0, tzinfo=UTC) for d in (8, 9, 10)]
 DATE_ONCE = datetime(2027, 5, 8, 18, 0, tzinfo=UTC)
 DATE_SKIP = datetime(2027, 5, 9, 6, 30, tzinfo=UTC)
 REPORT = "Missed runs while the bot was offline"
+
+# Every proof here runs on each storage backend.
+pytestmark = pytest.mark.parametrize("bot", BACKENDS, indirect=True)
 
 
 @pytest.fixture
@@ -73,8 +92,8 @@ def new_task(
         guild_id=guild.id,
         timezone="UTC",
         catch_up=catch_up,
-        payload={"variants": [{"content": f"{name} post"}]},
-        destinations=[{"type": "channel", "channel_id": channel.id}],
+        payload=Payload(variants=(Variant(content=f"{name} post"),)),
+        destinations=(ChannelDestination(channel_id=channel.id),),
     )
 
 
@@ -217,9 +236,8 @@ async def test_three_days_down_each_policy_catches_up_as_documented_with_one_rep
     assert "Traceback" not in bot.log()
     total_posts = sum(len(posts_of(fd, t)) for t in tasks.values())
     assert total_posts == 1 + 5 + 3 + 1 + 1  # and nothing else went out twice
-    with sqlite3.connect(bot.db_path) as conn:
-        [(running,)] = conn.execute("SELECT COUNT(*) FROM runs WHERE status = 'running'")
-    assert running == 0
+    query = "SELECT count(*) AS running FROM runs WHERE status = 'running'"
+    assert query_rows(bot.db_path, query) == [{"running": 0}]
 
 
 async def test_tasks_stored_three_days_ago_catch_up_on_the_real_clock(

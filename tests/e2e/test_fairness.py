@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from fakediscord import FakeDiscord, Permission
-from tests.e2e.conftest import BotProcess, Scene, build_scene
+from tests.e2e.harness import BotProcess, Scene, build_scene
 from tests.e2e.proof import (
     date_task,
     expected_posts,

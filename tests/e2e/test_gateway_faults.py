@@ -19,7 +19,7 @@ from datetime import timedelta
 import pytest
 
 from fakediscord import FakeDiscord
-from tests.e2e.conftest import BotProcess, Scene, build_scene
+from tests.e2e.harness import BotProcess, Scene, build_scene
 from tests.e2e.proof import (
     bot_connected,
     date_task,

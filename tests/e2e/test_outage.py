@@ -36,7 +36,7 @@ from tests.e2e.burst import (
     wait_delivered,
     wait_until,
 )
-from tests.e2e.conftest import BotProcess, Scene
+from tests.e2e.harness import BACKENDS, BotProcess, Scene
 
 pytestmark = pytest.mark.slow
 
@@ -88,6 +88,7 @@ def figures(label: str, fd: FakeDiscord, burst: Burst, bot: BotProcess) -> None:
 # -- 5xx ----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("bot", BACKENDS, indirect=True)
 async def test_a_503_outage_delays_posts_once_each_and_is_reported_once(
     bot: BotProcess, fd: FakeDiscord, scene: Scene
 ) -> None:
@@ -122,6 +123,7 @@ async def test_a_503_outage_delays_posts_once_each_and_is_reported_once(
     assert not [t for t in titles if "failed" in t or "notices" in t], titles
 
 
+@pytest.mark.parametrize("bot", BACKENDS, indirect=True)
 async def test_lost_answers_are_not_doubled_by_the_resends(
     bot: BotProcess, fd: FakeDiscord, scene: Scene
 ) -> None:

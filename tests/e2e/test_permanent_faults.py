@@ -21,8 +21,9 @@ from fakediscord import FakeDiscord, Permission
 from fakediscord.interactions import Callback
 from fakediscord.messages import StoredMessage
 from fakediscord.models import Webhook
-from storage import NewTask, Task, TaskKind
-from tests.e2e.conftest import BotProcess, Scene, build_scene
+from storage import NewTask, Payload, Task, TaskKind, Variant
+from storage.payloads import decode_destinations
+from tests.e2e.harness import BotProcess, Scene, build_scene
 from tests.e2e.proof import (
     channel_notices,
     final_answer,
@@ -79,8 +80,8 @@ async def seed_every(bot: BotProcess, scene: Scene, name: str, destination: dict
             guild_id=scene.guild.id,
             created_by=scene.admin.id,
             timezone="UTC",
-            payload={"variants": [{"content": f"{name} post"}]},
-            destinations=[destination],
+            payload=Payload(variants=(Variant(content=f"{name} post"),)),
+            destinations=decode_destinations([destination]),
         ),
     )
 

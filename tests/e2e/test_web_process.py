@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.conftest import BotProcess
+from tests.e2e.harness import BotProcess
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from .conftest import make_client
+from .harness import make_client
 
 TASKS = ["daily-standup", "dashboard", "weekly-report", "data-export"]
 

@@ -1,71 +1,20 @@
-"""Fixtures for the emulator's own tests: a world, a running FakeDiscord, real discord.py bots."""
+"""Fixtures for the emulator's own tests: a world, a running FakeDiscord, real discord.py bots
+(the helpers they use are in harness.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
 
 import discord
 import pytest
 import yarl
 from discord import app_commands
 
-from fakediscord import ChannelType, FakeDiscord, Permission, World
-from fakediscord.models import Channel, Member, Role
+from cogs.running import running
+from fakediscord import FakeDiscord
 from fakediscord.world import Guild
-
-
-@dataclass
-class Scene:
-    """A small guild: an admin, a plain member, a manager, and channels with overwrites."""
-
-    world: World
-    guild: Guild
-    admins: Role
-    managers: Role
-    alice: Member
-    bob: Member
-    carol: Member
-    general: Channel
-    news: Channel
-    secret: Channel
-    readonly: Channel
-    noembed: Channel
-    thread: Channel
-
-
-def build_scene() -> Scene:
-    world = World()
-    guild = world.add_guild("Cadence Test", owner="owner")
-    admins = guild.add_role("Admins", Permission.ADMINISTRATOR)
-    managers = guild.add_role("Managers", Permission.MANAGE_GUILD)
-    alice = guild.add_member("alice", roles=[admins])
-    bob = guild.add_member("bob")
-    carol = guild.add_member("carol", roles=[managers])
-    bot = guild.bot_member
-    general = guild.add_channel("general")
-    news = guild.add_channel("news", type=ChannelType.ANNOUNCEMENT)
-    secret = guild.add_channel("secret", overwrites={bot: (0, Permission.VIEW_CHANNEL)})
-    readonly = guild.add_channel("readonly", overwrites={bot: (0, Permission.SEND_MESSAGES)})
-    noembed = guild.add_channel("noembed", overwrites={bot: (0, Permission.EMBED_LINKS)})
-    thread = guild.add_thread(general, "daily-thread")
-    return Scene(
-        world,
-        guild,
-        admins,
-        managers,
-        alice,
-        bob,
-        carol,
-        general,
-        news,
-        secret,
-        readonly,
-        noembed,
-        thread,
-    )
+from tests.fakediscord.harness import Scene, StartBot, build_scene
 
 
 @pytest.fixture
@@ -94,42 +43,33 @@ def discord_at(fd: FakeDiscord) -> Iterator[FakeDiscord]:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old_gateway
 
 
-def make_client(*, members: bool = True) -> tuple[discord.Client, app_commands.CommandTree]:
-    intents = discord.Intents.default()
-    intents.members = members
-    client = discord.Client(intents=intents, guild_ready_timeout=0.05)
-    return client, app_commands.CommandTree(client)
-
-
-StartBot = Callable[..., Awaitable[discord.Client]]
-
-
 @pytest.fixture
 async def start_bot(discord_at: FakeDiscord) -> AsyncIterator[StartBot]:
-    """``await start_bot(client, tree=None, guild=None)``: log in, sync, connect, wait ready."""
+    """``await start_bot(client, tree=None, guild=None)``: log in, sync, connect, wait ready
+    (closed at the end of the test)."""
     fd = discord_at
-    running: list[tuple[discord.Client, asyncio.Task[None]]] = []
 
-    async def start(
-        client: discord.Client,
-        tree: app_commands.CommandTree | None = None,
-        guild: Guild | None = None,
-    ) -> discord.Client:
-        await client.login(fd.token)
-        if tree is not None:
-            if guild is not None:
-                target = discord.Object(guild.id)
-                tree.copy_global_to(guild=target)
-                await tree.sync(guild=target)
-            else:
-                await tree.sync()
-        task = asyncio.create_task(client.connect())
-        running.append((client, task))
-        await asyncio.wait_for(client.wait_until_ready(), 5)
-        return client
+    async with contextlib.AsyncExitStack() as running_clients:
 
-    yield start
-    for client, task in running:
-        await client.close()
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            await asyncio.wait_for(task, 2)
+        async def start(
+            client: discord.Client,
+            tree: app_commands.CommandTree | None = None,
+            guild: Guild | None = None,
+        ) -> discord.Client:
+            if tree is not None:
+
+                async def sync_tree() -> None:  # between login and connect, as bots do
+                    if guild is not None:
+                        target = discord.Object(guild.id)
+                        tree.copy_global_to(guild=target)
+                        await tree.sync(guild=target)
+                    else:
+                        await tree.sync()
+
+                client.setup_hook = sync_tree  # type: ignore[method-assign]
+            await running_clients.enter_async_context(
+                running(client, fd.token, api_base=fd.url, ready_timeout=5)
+            )
+            return client
+
+        yield start

@@ -16,7 +16,7 @@ import pytest
 from fakediscord import FakeDiscord
 from fakediscord.rest import RecordedRequest
 
-from .conftest import Scene, StartBot, make_client
+from .harness import Scene, StartBot, make_client
 
 MESSAGES = r"/channels/\d+/messages$"
 

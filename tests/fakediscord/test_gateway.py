@@ -13,7 +13,7 @@ import pytest
 from fakediscord import FakeDiscord, Permission
 
 from .bot_under_test import Recorder, build_bot
-from .conftest import Scene, StartBot, make_client
+from .harness import Scene, StartBot, make_client
 
 
 async def _wait(predicate: Callable[[], bool], within: float = 5.0) -> None:

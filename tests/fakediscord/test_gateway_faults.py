@@ -11,7 +11,7 @@ from discord import app_commands
 
 from fakediscord import FakeDiscord
 
-from .conftest import Scene, StartBot
+from .harness import Scene, StartBot
 
 
 async def _wait(predicate: Callable[[], bool], within: float = 5.0) -> None:

@@ -10,7 +10,7 @@ import pytest
 from fakediscord import FakeDiscord, FakeFile, InteractionRefused
 
 from .bot_under_test import Recorder, build_bot
-from .conftest import Scene, StartBot
+from .harness import Scene, StartBot
 
 
 @pytest.fixture

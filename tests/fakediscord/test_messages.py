@@ -9,7 +9,7 @@ import pytest
 
 from fakediscord import FakeDiscord, Permission
 
-from .conftest import Scene, StartBot, make_client
+from .harness import Scene, StartBot, make_client
 
 
 async def test_login_ready_and_guild_cache(

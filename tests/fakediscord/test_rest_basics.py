@@ -10,7 +10,7 @@ import pytest
 
 from fakediscord import FakeDiscord
 
-from .conftest import Scene
+from .harness import Scene
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""An engine over a real SQLite file, with a fake clock and recording fakes."""
+"""An engine over a real database (a SQLite file or PostgreSQL), with a fake clock and
+recording fakes."""
 
 from __future__ import annotations
 
@@ -7,11 +8,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from scheduler.api import SchedulerAPI
 from scheduler.clock import FakeClock
-from scheduler.control import TaskControl
+from scheduler.control import GuildLifecycle, TaskControl
 from scheduler.engine import Engine, EngineConfig
+from scheduler.guild_config import GuildConfig
 from scheduler.runner import RetryPolicy
-from storage import CatchUp, Database, NewTask, Task, TaskKind
+from storage import (
+    CatchUp,
+    ChannelDestination,
+    Database,
+    NewTask,
+    Payload,
+    Repositories,
+    Task,
+    TaskKind,
+    Variant,
+)
 from tests.fakes import RecordingAlerter, RecordingDeliverer
 
 START = datetime(2026, 11, 2, 8, 59, 30, tzinfo=UTC)
@@ -21,11 +34,57 @@ CHANNEL = 333_333_333_333_333_333
 ADMIN = 444_444_444_444_444_444
 
 
+def task_control(
+    engine: Engine, database: Database, *, max_tasks_per_guild: int = 200
+) -> TaskControl:
+    """A TaskControl over the engine's repositories, wired as bot.py wires it."""
+    return TaskControl(
+        tasks=engine.tasks,
+        runs=engine.runs,
+        audit=engine.audit,
+        zones=engine.zones,
+        clock=engine.clock,
+        scheduling=engine,
+        transaction=database.transaction,
+        max_tasks_per_guild=max_tasks_per_guild,
+    )
+
+
+def guild_lifecycle(engine: Engine, *, retention_days: int = 30) -> GuildLifecycle:
+    return GuildLifecycle(
+        tasks=engine.tasks,
+        guilds=engine.guilds,
+        audit=engine.audit,
+        clock=engine.clock,
+        scheduling=engine,
+        retention_days=retention_days,
+    )
+
+
+def guild_config(engine: Engine, database: Database) -> GuildConfig:
+    return GuildConfig(
+        guilds=engine.guilds,
+        tasks=engine.tasks,
+        audit=engine.audit,
+        state=Repositories.over(database).state,
+        zones=engine.zones,
+        clock=engine.clock,
+        scheduling=engine,
+        transaction=database.transaction,
+    )
+
+
+def scheduler_api(engine: Engine, control: TaskControl) -> SchedulerAPI:
+    return SchedulerAPI(engine, control, tasks=engine.tasks, zones=engine.zones, clock=engine.clock)
+
+
 @dataclass
 class Harness:
-    """One engine over one database file; `restart()` builds a fresh engine on the same file."""
+    """One engine over one database; `restart()` builds a fresh engine on the same database.
 
-    path: Path
+    `target` is a file path or a PostgreSQL URL (see `Database.open`)."""
+
+    target: str | Path
     clock: FakeClock
     deliverer: RecordingDeliverer = field(default_factory=RecordingDeliverer)
     alerter: RecordingAlerter = field(default_factory=RecordingAlerter)
@@ -35,7 +94,7 @@ class Harness:
     control: TaskControl | None = None
 
     async def open(self) -> Harness:
-        self.db = await Database.open(self.path)
+        self.db = await Database.open(self.target)
         self.engine = Engine(
             self.db,
             deliverer=self.deliverer,
@@ -45,7 +104,7 @@ class Harness:
             retry=RetryPolicy(attempts=3, base=1.0, jitter=0.0),
             use_apscheduler=False,
         )
-        self.control = TaskControl(self.engine, max_tasks_per_guild=100_000)
+        self.control = task_control(self.engine, self.db, max_tasks_per_guild=100_000)
         return self
 
     async def close(self) -> None:
@@ -98,8 +157,8 @@ class Harness:
             guild_id=guild_id,
             created_by=ADMIN,
             timezone=timezone,
-            payload={"variants": [{"content": content or f"post from {name}"}]},
-            destinations=[{"type": "channel", "channel_id": channel_id}],
+            payload=Payload(variants=(Variant(content=content or f"post from {name}"),)),
+            destinations=(ChannelDestination(channel_id=channel_id),),
             catch_up=CatchUp(catch_up),
             **extra,
         )

@@ -9,7 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg
 import pytest
+
+from tests.postgres_server import fresh_database, with_password
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.very-secret-token-value"
@@ -34,6 +37,8 @@ _SETTINGS = {
     "ALERT_CHANNEL_ID",
     "DEFAULT_TIMEZONE",
     "DATABASE_PATH",
+    "DATABASE_URL",
+    "DATABASE_POOL_SIZE",
     "DEV_GUILD_ID",
     "LOG_LEVEL",
     "DISCORD_API_BASE",
@@ -68,6 +73,46 @@ def test_database_from_a_newer_cadence_is_refused_and_left_untouched(tmp_path: P
     assert "newer" in result.stderr and str(db) in result.stderr
     assert db.read_bytes() == before
     assert TOKEN not in result.stderr + result.stdout
+
+
+async def test_a_postgresql_database_from_a_newer_cadence_is_refused(tmp_path: Path) -> None:
+    async with fresh_database() as url:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute("CREATE TABLE cadence_schema (version INTEGER NOT NULL)")
+            await conn.execute("INSERT INTO cadence_schema VALUES (999)")
+        finally:
+            await conn.close()
+        secret = with_password(url, "pg-secret-pw")
+        result = run_bot(tmp_path, {"DISCORD_TOKEN": TOKEN, "DATABASE_URL": secret})
+        conn = await asyncpg.connect(url)
+        try:
+            tables = await conn.fetchval("SELECT count(*) FROM pg_tables WHERE schemaname='public'")
+        finally:
+            await conn.close()
+    assert result.returncode == 2, result.stderr
+    assert "newer" in result.stderr and "DATABASE_URL" in result.stderr
+    assert tables == 1  # nothing was migrated
+    assert "pg-secret-pw" not in result.stderr + result.stdout
+    assert TOKEN not in result.stderr + result.stdout
+
+
+def test_a_malformed_database_url_exits_2_without_echoing_the_password(tmp_path: Path) -> None:
+    url = "postgresql://cadence:pg-secret-pw@db.example:port/cadence"
+    result = run_bot(tmp_path, {"DISCORD_TOKEN": TOKEN, "DATABASE_URL": url})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cadence: DATABASE_URL: "), result.stderr
+    assert "pg-secret-pw" not in result.stderr
+
+
+def test_an_unreachable_postgresql_exits_3_without_the_password(tmp_path: Path) -> None:
+    url = f"postgresql://cadence:pg-secret-pw@127.0.0.1:{_closed_port()}/cadence"
+    result = run_bot(tmp_path, {"DISCORD_TOKEN": TOKEN, "DATABASE_URL": url, "LOG_LEVEL": "DEBUG"})
+    assert result.returncode == 3, result.stderr
+    assert "Cannot connect to the database postgresql://cadence:***@127.0.0.1" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "pg-secret-pw" not in result.stderr + result.stdout
 
 
 def _closed_port() -> int:

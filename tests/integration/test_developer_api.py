@@ -10,12 +10,12 @@ import pytest
 from scheduler.api import SchedulerAPI
 from scheduler.errors import ScheduleError
 from storage import RunStatus, TaskSource, TaskStatus
-from tests.integration.engine_harness import Harness
+from tests.integration.engine_harness import Harness, scheduler_api
 
 
 def api_of(h: Harness) -> SchedulerAPI:
     assert h.engine is not None and h.control is not None
-    return SchedulerAPI(h.engine, h.control)
+    return scheduler_api(h.engine, h.control)
 
 
 class Recorder:

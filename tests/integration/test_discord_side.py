@@ -24,6 +24,7 @@ from scheduler.protocols import (
     TransientDeliveryError,
 )
 from storage import Database, GuildSettingsRepository, NoticeLevel
+from storage.payloads import decode_destinations, decode_payload
 
 DUE = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -92,6 +93,9 @@ def delivery(channel_id: int, **changes: object) -> Delivery:
         "nonce": make_nonce(7, DUE, 0),
     }
     base.update(changes)
+    # Written here as the JSON a task stores; the engine hands the deliverer the typed records.
+    [base["destination"]] = decode_destinations([base["destination"]])
+    [base["message"]] = decode_payload({"variants": [base["message"]]}).variants
     return Delivery(**base)  # type: ignore[arg-type]
 
 

@@ -8,8 +8,24 @@ import pytest
 
 from scheduler.payload import make_nonce
 from scheduler.protocols import PermanentDeliveryError, TransientDeliveryError
-from storage import NewTask, RunStatus, RunTrigger, TaskKind, TaskStatus
-from tests.integration.engine_harness import CHANNEL, GUILD, OTHER_GUILD, Harness
+from storage import (
+    ChannelDestination,
+    NewTask,
+    Payload,
+    RunStatus,
+    RunTrigger,
+    TaskKind,
+    TaskStatus,
+    TaskUpdate,
+    Variant,
+)
+from tests.integration.engine_harness import (
+    CHANNEL,
+    GUILD,
+    OTHER_GUILD,
+    Harness,
+    guild_lifecycle,
+)
 
 
 async def runs_by_status(h: Harness, task_id: int) -> dict[str, int]:
@@ -29,8 +45,8 @@ async def test_cron_task_fires_at_its_second_and_advances(harness: Harness) -> N
     assert await harness.tick(seconds=1) == 1  # 09:00:00
     [post] = harness.deliverer.posts
     assert post.task_id == task.id
-    assert post.destination["channel_id"] == CHANNEL
-    assert post.message["content"] == "post from morning"
+    assert post.destination == ChannelDestination(channel_id=CHANNEL)
+    assert post.message.content == "post from morning"
     assert post.nonce == make_nonce(task.id, datetime(2026, 11, 2, 9, 0, tzinfo=UTC), 0)
     assert len(post.nonce) <= 25
     assert harness.engine is not None
@@ -252,6 +268,7 @@ async def test_other_guilds_run_is_dispatched_among_the_first_few(harness: Harne
     assert order.index(lone.id) < 5
 
 
+@pytest.mark.sqlite_only  # counts statements through SQLite's trace hook
 async def test_a_burst_is_written_before_its_first_post_and_finished_in_a_few_writes(
     harness: Harness,
 ) -> None:
@@ -338,7 +355,7 @@ async def test_edit_moves_the_next_run(harness: Harness) -> None:
     task = await harness.add("editable", "cron", "0 9 * * *")
     assert harness.control is not None
     await harness.start()
-    edited = await harness.control.edit(task, {"spec": "5 9 * * *"}, actor_id=1)
+    edited = await harness.control.edit(task, TaskUpdate(spec="5 9 * * *"), actor_id=1)
     assert edited.next_run_at == datetime(2026, 11, 2, 9, 5, tzinfo=UTC)
     await harness.tick(seconds=30)
     assert harness.deliverer.posts == []
@@ -400,7 +417,7 @@ async def test_interval_phase_survives_an_edit_and_a_restart(harness: Harness) -
     assert task.start_at == datetime(2026, 11, 2, 10, 29, 30, tzinfo=UTC)
     harness.clock.advance(minutes=10)  # 09:09:30
     assert harness.control is not None
-    edited = await harness.control.edit(task, {"spec": "1h"}, actor_id=1)
+    edited = await harness.control.edit(task, TaskUpdate(spec="1h"), actor_id=1)
     assert edited.next_run_at == edited.start_at == datetime(2026, 11, 2, 10, 9, 30, tzinfo=UTC)
     await harness.restart()
     await harness.start()
@@ -424,8 +441,8 @@ async def test_twenty_thousand_runs_due_at_once_are_all_run(harness: Harness) ->
             created_at=harness.clock.now(),
             guild_id=GUILD + n % 40,
             timezone="UTC",
-            payload={"variants": [{"content": f"post {n}"}]},
-            destinations=[{"type": "channel", "channel_id": CHANNEL}],
+            payload=Payload(variants=(Variant(content=f"post {n}"),)),
+            destinations=(ChannelDestination(channel_id=CHANNEL),),
             next_run_at=due,
         )
         for n in range(20_000)
@@ -443,10 +460,8 @@ async def test_twenty_thousand_runs_due_at_once_are_all_run(harness: Harness) ->
 
 
 async def test_guild_leave_pauses_and_return_resumes_with_catch_up(harness: Harness) -> None:
-    from scheduler.control import GuildLifecycle
-
     assert harness.engine is not None
-    lifecycle = GuildLifecycle(harness.engine, retention_days=30)
+    lifecycle = guild_lifecycle(harness.engine, retention_days=30)
     task = await harness.add("hourly", "cron", "0 * * * *", catch_up="once")
     other = await harness.add("theirs", "cron", "0 * * * *", guild_id=OTHER_GUILD)
     await harness.start()
@@ -463,10 +478,8 @@ async def test_guild_leave_pauses_and_return_resumes_with_catch_up(harness: Harn
 
 
 async def test_guild_data_is_deleted_after_the_retention_period(harness: Harness) -> None:
-    from scheduler.control import GuildLifecycle
-
     assert harness.engine is not None
-    lifecycle = GuildLifecycle(harness.engine, retention_days=30)
+    lifecycle = guild_lifecycle(harness.engine, retention_days=30)
     task = await harness.add("kept-a-while", "cron", "0 9 * * *")
     await lifecycle.left(GUILD)
     harness.clock.advance(days=29)
@@ -483,9 +496,11 @@ async def test_editing_an_intervals_end_or_zone_keeps_its_phase(harness: Harness
     assert harness.control is not None
     first = task.next_run_at
     assert first is not None
-    ended = await harness.control.edit(task, {"end_at": first + timedelta(days=30)}, actor_id=1)
+    ended = await harness.control.edit(
+        task, TaskUpdate(end_at=first + timedelta(days=30)), actor_id=1
+    )
     assert (ended.start_at, ended.next_run_at) == (task.start_at, first)
-    moved = await harness.control.edit(ended, {"timezone": "Europe/Berlin"}, actor_id=1)
+    moved = await harness.control.edit(ended, TaskUpdate(timezone="Europe/Berlin"), actor_id=1)
     # A calendar interval keeps its wall-clock time: 08:59:30 now means 08:59:30 in Berlin.
     assert moved.start_at == task.start_at - timedelta(hours=1)
     assert moved.next_run_at == first - timedelta(hours=1)

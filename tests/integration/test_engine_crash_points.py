@@ -10,17 +10,17 @@ import pytest
 
 from scheduler.payload import make_nonce
 from scheduler.planning import plan
-from storage import RunStatus, RunTrigger, TaskStatus
+from storage import RunStatus, RunTrigger, TaskStatus, WebhookDestination
 from tests.integration.engine_harness import CHANNEL, GUILD, Harness
 
 DUE = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-WEBHOOK = {"type": "webhook", "channel_id": CHANNEL, "webhook_id": 77, "webhook_token": "t"}
+WEBHOOK = WebhookDestination(channel_id=CHANNEL, webhook_id=77, webhook_token="t")
 
 
 async def test_a_webhook_run_interrupted_by_a_crash_is_unknown_not_ok(harness: Harness) -> None:
     assert harness.engine is not None
     task = await harness.add("hooked", "cron", "0 9 * * *")
-    await harness.engine.tasks.update(task.id, destinations=[WEBHOOK], at=DUE)
+    await harness.engine.tasks.update(task.id, destinations=(WEBHOOK,), at=DUE)
     # The previous process wrote the run row, advanced the task, then died mid-send.
     run = await harness.engine.runs.start(task.id, DUE, RunTrigger.SCHEDULE, DUE)
     await harness.engine.tasks.advance(task.id, next_run_at=DUE + timedelta(days=1))
@@ -58,7 +58,9 @@ async def test_a_kill_between_the_run_row_and_the_advance_leaves_neither(
 
     monkeypatch.setattr(harness.engine.tasks, "update_many", killed)
     harness.clock.set(DUE)
-    due = plan(task, await harness.engine.schedule_of(task), DUE, startup=False, catch_up_max=1)
+    due = plan(
+        task, await harness.engine.zones.schedule_of(task), DUE, startup=False, catch_up_max=1
+    )
     with pytest.raises(Killed):
         await harness.engine._apply(task, due, DUE)
     monkeypatch.undo()
@@ -83,7 +85,7 @@ async def test_guild_of_the_interrupted_webhook_run_gets_one_notice(harness: Har
     names = ["h1", "h2"]
     for name in names:
         task = await harness.add(name, "cron", "0 9 * * *")
-        await harness.engine.tasks.update(task.id, destinations=[WEBHOOK], at=DUE)
+        await harness.engine.tasks.update(task.id, destinations=(WEBHOOK,), at=DUE)
         await harness.engine.runs.start(task.id, DUE, RunTrigger.SCHEDULE, DUE)
         await harness.engine.tasks.advance(task.id, next_run_at=DUE + timedelta(days=1))
     await harness.close()
@@ -109,7 +111,9 @@ async def test_a_kill_between_the_run_result_and_the_task_counters_leaves_neithe
 
     monkeypatch.setattr(harness.engine.finisher._tasks, "record_ok_runs", killed)
     harness.clock.set(DUE)
-    due = plan(task, await harness.engine.schedule_of(task), DUE, startup=False, catch_up_max=1)
+    due = plan(
+        task, await harness.engine.zones.schedule_of(task), DUE, startup=False, catch_up_max=1
+    )
     with pytest.raises(Killed):
         await harness.engine._apply(task, due, DUE)
     monkeypatch.undo()

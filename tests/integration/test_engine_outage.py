@@ -11,7 +11,17 @@ from scheduler.clock import FakeClock
 from scheduler.incidents import DeliveryIncidents
 from scheduler.protocols import Delivery, Notice, TransientDeliveryError
 from scheduler.runner import RetryPolicy, Runner
-from storage import CatchUp, RunStatus, Task, TaskKind, TaskSource, TaskStatus
+from storage import (
+    CatchUp,
+    ChannelDestination,
+    Payload,
+    RunStatus,
+    Task,
+    TaskKind,
+    TaskSource,
+    TaskStatus,
+    Variant,
+)
 from tests.fakes import RecordingDeliverer
 from tests.integration.engine_harness import GUILD, Harness
 
@@ -22,8 +32,8 @@ def channel_task(task_id: int = 1, guild_id: int = GUILD) -> Task:
     return Task(
         id=task_id, guild_id=guild_id, source=TaskSource.ADMIN, job_id=None, name=f"t{task_id}",
         kind=TaskKind.DATE, spec="2026-11-02T09:00:00Z", timezone="UTC", start_at=None,
-        end_at=None, max_runs=None, payload={"variants": [{"content": "hi"}]},
-        destinations=[{"type": "channel", "channel_id": 5}], rotation_index=0,
+        end_at=None, max_runs=None, payload=Payload(variants=(Variant(content="hi"),)),
+        destinations=(ChannelDestination(channel_id=5),), rotation_index=0,
         status=TaskStatus.ACTIVE, paused_reason=None, catch_up=CatchUp.ONCE, skip_next=0,
         next_run_at=T0, last_run_at=None, run_count=0, failure_count=0,
         consecutive_failures=0, created_by=None, created_at=T0, updated_by=None, updated_at=T0,

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from scheduler.clock import SystemClock
-from scheduler.control import TaskControl
 from scheduler.engine import Engine, EngineConfig
-from storage import Database, NewTask, TaskKind
+from storage import ChannelDestination, Database, NewTask, Payload, TaskKind, Variant
 from tests.fakes import RecordingAlerter, RecordingDeliverer
-from tests.integration.engine_harness import CHANNEL, GUILD
+from tests.integration.engine_harness import CHANNEL, GUILD, task_control
 
 
 class StampingDeliverer(RecordingDeliverer):
@@ -26,9 +24,9 @@ class StampingDeliverer(RecordingDeliverer):
         return await super().deliver(delivery)
 
 
-async def test_apscheduler_wakes_the_engine_at_the_instant(tmp_path: Path) -> None:
+async def test_apscheduler_wakes_the_engine_at_the_instant(database_target: str) -> None:
     deliverer = StampingDeliverer()
-    async with Database.open(tmp_path / "rt.db") as db:
+    async with Database.open(database_target) as db:
         engine = Engine(
             db,
             deliverer=deliverer,
@@ -36,7 +34,7 @@ async def test_apscheduler_wakes_the_engine_at_the_instant(tmp_path: Path) -> No
             config=EngineConfig(alert_window_seconds=0),
             clock=SystemClock(),
         )
-        control = TaskControl(engine)
+        control = task_control(engine, db)
         now = datetime.now(UTC).replace(microsecond=0)
         due = now + timedelta(seconds=2)
         await engine.start()
@@ -48,8 +46,8 @@ async def test_apscheduler_wakes_the_engine_at_the_instant(tmp_path: Path) -> No
                 created_at=now,
                 guild_id=GUILD,
                 timezone="UTC",
-                payload={"variants": [{"content": "now!"}]},
-                destinations=[{"type": "channel", "channel_id": CHANNEL}],
+                payload=Payload(variants=(Variant(content="now!"),)),
+                destinations=(ChannelDestination(channel_id=CHANNEL),),
             )
         )
         assert task.next_run_at == due
@@ -64,14 +62,14 @@ async def test_apscheduler_wakes_the_engine_at_the_instant(tmp_path: Path) -> No
     assert deliverer.arrived[0] >= due  # never early
 
 
-async def test_an_instant_due_while_a_big_tick_runs_is_not_lost(tmp_path: Path) -> None:
+async def test_an_instant_due_while_a_big_tick_runs_is_not_lost(database_target: str) -> None:
     """3,000 due at T and one at T + 20 ms: the second wake falls due while the first is
     still working. Handing APScheduler a past time then would make it drop its one-shot wake
     job (max_instances=1) and the last task would never run."""
     from storage import CatchUp
 
     deliverer = StampingDeliverer()
-    async with Database.open(tmp_path / "wake.db") as db:
+    async with Database.open(database_target) as db:
         engine = Engine(
             db,
             deliverer=deliverer,
@@ -91,8 +89,8 @@ async def test_an_instant_due_while_a_big_tick_runs_is_not_lost(tmp_path: Path) 
                 guild_id=GUILD,
                 timezone="UTC",
                 catch_up=CatchUp.ONCE,
-                payload={"variants": [{"content": name}]},
-                destinations=[{"type": "channel", "channel_id": CHANNEL}],
+                payload=Payload(variants=(Variant(content=name),)),
+                destinations=(ChannelDestination(channel_id=CHANNEL),),
                 next_run_at=at,
             )
 

@@ -9,7 +9,14 @@ import pytest
 from scheduler.errors import ScheduleError
 from scheduler.guild_config import GuildConfig, summary_due
 from storage import MentionPolicy, Task
-from tests.integration.engine_harness import ADMIN, GUILD, OTHER_GUILD, START, Harness
+from tests.integration.engine_harness import (
+    ADMIN,
+    GUILD,
+    OTHER_GUILD,
+    START,
+    Harness,
+    guild_config,
+)
 
 BERLIN = "Europe/Berlin"
 
@@ -20,7 +27,8 @@ def utc(*parts: int) -> datetime:
 
 def service(h: Harness) -> GuildConfig:
     assert h.engine is not None
-    return GuildConfig(h.engine)
+    assert h.db is not None
+    return guild_config(h.engine, h.db)
 
 
 async def stored(h: Harness, task: Task) -> Task:
@@ -48,7 +56,7 @@ async def test_guild_zone_change_moves_the_tasks_that_follow_it(harness: Harness
     assert (await stored(harness, follows)).next_run_at == utc(2026, 11, 3, 8, 0)
     assert (await stored(harness, own)).next_run_at == utc(2026, 11, 2, 9, 0)
     assert (await engine.guilds.get(GUILD)).timezone == BERLIN
-    assert await engine.zone_for(await stored(harness, follows)) == BERLIN
+    assert await engine.zones.zone_for(await stored(harness, follows)) == BERLIN
     [entry] = await engine.audit.for_guild(GUILD, limit=1)
     assert (entry.action, entry.actor_id, entry.task_id) == ("config", ADMIN, None)
     assert entry.detail == {"timezone": {"from": None, "to": BERLIN}, "moved_tasks": 1}

@@ -12,7 +12,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fakediscord import FakeDiscord, World
-from storage import Database, NewTask, TaskKind, TaskRepository
+from storage import (
+    ChannelDestination,
+    Database,
+    NewTask,
+    Payload,
+    TaskKind,
+    TaskRepository,
+    Variant,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -25,8 +33,8 @@ def new_task(n: int) -> NewTask:
         spec="0 9 * * *",
         created_at=NOW,
         guild_id=1,
-        payload={"variants": [{"content": f"post {n}"}]},
-        destinations=[{"type": "channel", "channel_id": 2}],
+        payload=Payload(variants=(Variant(content=f"post {n}"),)),
+        destinations=(ChannelDestination(channel_id=2),),
         next_run_at=NOW,
     )
 

@@ -1,4 +1,5 @@
-"""Database lifetime, pragmas, migrations, the newer-schema refusal and transactions."""
+"""Database lifetime, pragmas, migrations, the newer-schema refusal and transactions, on both
+backends where the behaviour is the contract's, on SQLite where it is SQLite's own."""
 
 from __future__ import annotations
 
@@ -41,6 +42,11 @@ INDEXES = {
 
 
 async def _names(db: Database, kind: str) -> set[str]:
+    if db.dialect.is_postgres:
+        catalog = {"table": ("tablename", "pg_tables"), "index": ("indexname", "pg_indexes")}
+        column, view = catalog[kind]
+        query = f"""SELECT {column} FROM {view} WHERE schemaname = current_schema()"""
+        return {row[0] for row in await db.fetch_all(query)}
     query = """SELECT name FROM sqlite_master WHERE type = ? AND name NOT LIKE 'sqlite_%'"""
     return {row[0] for row in await db.fetch_all(query, (kind,))}
 
@@ -70,11 +76,14 @@ def _journal_mode(path: Path) -> str:
 # ------------------------------------------------------------------------ migrations
 
 
-async def test_migrates_an_empty_file_to_the_newest_schema(db: Database) -> None:
+async def test_migrates_an_empty_database_to_the_newest_schema(db: Database) -> None:
     assert db.schema_version == latest_version() >= 1
-    assert await db.pragma("user_version") == latest_version()
     assert await _names(db, "table") >= TABLES
     assert await _names(db, "index") >= INDEXES
+
+
+async def test_sqlite_keeps_the_version_in_user_version(sqlite_db: Database) -> None:
+    assert await sqlite_db.pragma("user_version") == latest_version()
 
 
 @pytest.mark.parametrize(
@@ -86,12 +95,12 @@ async def test_migrates_an_empty_file_to_the_newest_schema(db: Database) -> None
         pytest.param("busy_timeout", 5000, id="busy-timeout"),
     ],
 )
-async def test_connection_pragmas(db: Database, pragma: str, expected: object) -> None:
-    assert await db.pragma(pragma) == expected
+async def test_connection_pragmas(sqlite_db: Database, pragma: str, expected: object) -> None:
+    assert await sqlite_db.pragma(pragma) == expected
 
 
-async def test_reopening_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
-    path = tmp_path / "cadence.db"
+async def test_reopening_is_idempotent_and_keeps_data(database_target: str) -> None:
+    path = database_target
     async with Database.open(path) as db:
         await StateRepository(db).set("tree_hash", "abc")
     db = await Database.open(path)
@@ -154,12 +163,9 @@ async def test_a_failing_migration_leaves_the_previous_schema(
     async with Database.open(path):
         pass
     real = migrate.load_migrations()
-    broken = migrate.Migration(
-        len(real) + 1,
-        "9999_broken.sql",
-        ("CREATE TABLE half_done (x)", "INSERT INTO no_such_table VALUES (1)"),
-    )
-    monkeypatch.setattr(migrate, "load_migrations", lambda: (*real, broken))
+    statements = ("CREATE TABLE half_done (x)", "INSERT INTO no_such_table VALUES (1)")
+    broken = migrate.Migration(len(real) + 1, "9999_broken.sql", statements, "")
+    monkeypatch.setattr(migrate, "load_migrations", lambda backend="sqlite": (*real, broken))
 
     with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
         await Database.open(path)
@@ -199,10 +205,14 @@ def test_split_statements_refuses_an_unterminated_statement() -> None:
         migrate.split_statements("CREATE TABLE a (x);\nCREATE TABLE b (y)")
 
 
-def test_packaged_migrations_are_numbered_from_one() -> None:
+def test_packaged_migrations_are_numbered_from_one_alike_on_both_backends() -> None:
     migrations = migrate.load_migrations()
     assert [m.version for m in migrations] == list(range(1, len(migrations) + 1))
     assert migrations[0].name == "0001_initial.sql"
+    on_postgres = migrate.load_migrations("postgres")
+    assert [m.name for m in on_postgres] == [m.name for m in migrations]
+    with pytest.raises(ValueError, match="unknown storage backend"):
+        migrate.load_migrations("oracle")
 
 
 # ---------------------------------------------------------------------- transactions
@@ -293,6 +303,7 @@ async def test_cancelled_transaction_rolls_back(db: Database) -> None:
     assert await state.get("b") == "2"
 
 
+@pytest.mark.sqlite_only
 async def test_a_cancellation_after_the_commit_ran_stays_a_cancellation(db: Database) -> None:
     # A cancellation can land while COMMIT is queued on aiosqlite's thread: the COMMIT still
     # runs, so the ROLLBACK that follows finds no transaction. The caller must see the
@@ -326,13 +337,15 @@ async def test_a_cancellation_after_the_commit_ran_stays_a_cancellation(db: Data
 
 
 async def test_size_bytes_is_positive(db: Database) -> None:
-    page_size = await db.pragma("page_size")
-    size = await db.size_bytes()
-    assert size > 0
-    assert size % page_size == 0
+    assert await db.size_bytes() > 0
 
 
-async def test_close_is_idempotent(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "cadence.db")
+async def test_sqlite_size_is_whole_pages(sqlite_db: Database) -> None:
+    page_size = await sqlite_db.pragma("page_size")
+    assert (await sqlite_db.size_bytes()) % page_size == 0
+
+
+async def test_close_is_idempotent(database_target: str) -> None:
+    db = await Database.open(database_target)
     await db.close()
     await db.close()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -14,9 +12,8 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def guilds(tmp_path: Path) -> AsyncIterator[GuildSettingsRepository]:
-    async with Database.open(tmp_path / "cadence.db") as database:
-        yield GuildSettingsRepository(database)
+def guilds(db: Database) -> GuildSettingsRepository:
+    return GuildSettingsRepository(db)
 
 
 async def test_empty_without_guilds(guilds: GuildSettingsRepository) -> None:

@@ -13,11 +13,12 @@ import pytest
 from scheduler.alerts import AlertFolder
 from scheduler.dispatch import FairDispatcher
 from scheduler.index import DueIndex
-from scheduler.payload import allowed_mentions, make_nonce, pick_variant
+from scheduler.payload import make_nonce, pick_variant
 from scheduler.planning import plan, schedule_for_task
 from scheduler.protocols import Notice
 from scheduler.runner import RetryPolicy
-from storage import CatchUp, NoticeLevel, Task, TaskKind, TaskSource, TaskStatus
+from storage import CatchUp, NoticeLevel, Payload, Task, TaskKind, TaskSource, TaskStatus
+from storage.payloads import Mentions, decode_payload
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -222,7 +223,9 @@ def test_nonces_are_deterministic_and_short(task_id: int, instant: datetime, ind
 
 
 def test_random_rotation_is_stable_for_one_instant() -> None:
-    payload = {"variants": [{"content": str(n)} for n in range(5)], "rotation": "random"}
+    payload = decode_payload(
+        {"variants": [{"content": str(n)} for n in range(5)], "rotation": "random"}
+    )
     picks = {pick_variant(payload, 0, 7, T0)[0] for _ in range(20)}
     assert len(picks) == 1
     spread = {pick_variant(payload, 0, 7, T0 + timedelta(hours=h))[0] for h in range(50)}
@@ -230,14 +233,17 @@ def test_random_rotation_is_stable_for_one_instant() -> None:
 
 
 def test_sequential_rotation_follows_the_index() -> None:
-    payload = {"variants": [{"content": "a"}, {"content": "b"}], "rotation": "sequential"}
-    assert [pick_variant(payload, i, 1, T0)[1]["content"] for i in range(4)] == list("abab")
+    payload = decode_payload(
+        {"variants": [{"content": "a"}, {"content": "b"}], "rotation": "sequential"}
+    )
+    picked = [pick_variant(payload, i, 1, T0)[1] for i in range(4)]
+    assert [v.content if v else None for v in picked] == list("abab")
 
 
 def test_allowed_mentions_default_to_nothing() -> None:
-    assert allowed_mentions({}) == {"everyone": False, "roles": [], "users": False}
-    approved = allowed_mentions({"mentions": {"everyone": True, "roles": ["5"]}})
-    assert approved == {"everyone": True, "roles": [5], "users": False}
+    assert decode_payload({}).approved == Mentions(everyone=False, roles=(), users=False)
+    approved = decode_payload({"mentions": {"everyone": True, "roles": ["5"]}}).approved
+    assert approved == Mentions(everyone=True, roles=(5,), users=False)
 
 
 def test_retry_delays_grow_exponentially_with_bounded_jitter() -> None:
@@ -256,7 +262,7 @@ def make_task(**changes: object) -> Task:
     base = Task(
         id=1, guild_id=1, source=TaskSource.ADMIN, job_id=None, name="t", kind=TaskKind.CRON,
         spec="0 * * * *", timezone="UTC", start_at=None, end_at=None, max_runs=None,
-        payload={}, destinations=[], rotation_index=0, status=TaskStatus.ACTIVE,
+        payload=Payload(), destinations=(), rotation_index=0, status=TaskStatus.ACTIVE,
         paused_reason=None, catch_up=CatchUp.ONCE, skip_next=0, next_run_at=T0,
         last_run_at=None, run_count=0, failure_count=0, consecutive_failures=0,
         created_by=None, created_at=T0 - timedelta(days=1), updated_by=None,

@@ -19,6 +19,7 @@ from scheduler.transfer import ImportPlan, plan_import
 from scheduler.triggers import schedule_from_spec
 from storage import CatchUp, NewTask, TaskKind
 from tests.fuzz_strategies import import_documents, json_values
+from tests.stored import destinations_json, payload_json
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 GUILD = 1234
@@ -117,7 +118,7 @@ def assert_sound(new: NewTask) -> None:
         start=new.start_at,
     )
     assert schedule.next_fire(None, NOW) is not None
-    payload = new.payload
+    payload = payload_json(new)
     assert set(payload) <= {"variants", "rotation", "mentions"}, payload
     assert isinstance(payload["variants"], list) and 1 <= len(payload["variants"]) <= 20
     for variant in payload["variants"]:
@@ -126,8 +127,8 @@ def assert_sound(new: NewTask) -> None:
     # A file's claim about approved mentions is never trusted: the importer's rights decide.
     assert payload.get("mentions", {}).get("everyone", False) is False
     assert payload.get("mentions", {}).get("roles", []) == []
-    assert isinstance(new.destinations, list) and 1 <= len(new.destinations) <= 10
-    for destination in new.destinations:
+    assert isinstance(new.destinations, tuple) and 1 <= len(new.destinations) <= 10
+    for destination in destinations_json(new):
         assert_destination(destination)
 
 
@@ -297,12 +298,12 @@ def test_file_mentions_and_webhook_credentials_are_not_taken_from_the_file() -> 
         ],
     )
     [new] = plan(document_of(entry)).tasks
-    assert new.payload["mentions"] == {"everyone": False, "roles": [], "users": True}
+    assert payload_json(new)["mentions"] == {"everyone": False, "roles": [], "users": True}
     odd = good_entry(payload={"variants": [{"content": "x"}], "mentions": "all"})
     [plain] = plan(document_of(odd)).tasks
-    assert plain.payload["mentions"] == {"everyone": False, "roles": [], "users": True}
-    assert all("webhook_token" not in d and "webhook_id" not in d for d in new.destinations)
-    assert new.destinations[0] == {
+    assert payload_json(plain)["mentions"] == {"everyone": False, "roles": [], "users": True}
+    assert all("webhook_token" not in d and "webhook_id" not in d for d in destinations_json(new))
+    assert destinations_json(new)[0] == {
         "type": "webhook",
         "channel_id": CHANNELS[0],
         "name": "News",

@@ -29,6 +29,9 @@ def test_defaults_follow_design_section_8() -> None:
     assert s.guild_data_retention_days == 30
     assert s.discord_api_base is None
     assert s.discord_token.reveal() == TOKEN
+    assert s.database_url.reveal() == "sqlite:///data/cadence.db"
+    assert s.database_url.backend == "sqlite"
+    assert s.database_pool_size == 10
 
 
 def test_values_are_read_and_converted() -> None:
@@ -124,6 +127,14 @@ BAD = [
     ("METRICS_PORT", "99999", "expects a TCP port from 1 to 65535"),
     ("METRICS_HOST", "a/b", "expects a host name or IP address"),
     ("LOG_FORMAT", "xml", "expects text or json"),
+    ("DATABASE_URL", "data/cadence.db", "expects sqlite:///path/to/cadence.db or postgresql://"),
+    ("DATABASE_URL", "mysql://u@h/db", "expects sqlite:///path/to/cadence.db or postgresql://"),
+    ("DATABASE_URL", "sqlite:///", "the sqlite path is empty"),
+    ("DATABASE_URL", "postgresql://u:pw@db.example:port/cadence", "the port must be a number"),
+    ("DATABASE_URL", "postgresql://u:pw@db.example:5432", "a host and a database name"),
+    ("DATABASE_URL", "postgresql:///cadence", "a host and a database name"),
+    ("DATABASE_URL", "postgresql://h/db?statement_cache_size=none", "a whole number"),
+    ("DATABASE_POOL_SIZE", "0", "expects a whole number of at least 1"),
 ]
 
 
@@ -196,3 +207,39 @@ def test_secret_equality_and_truthiness() -> None:
     assert Secret("a" * 30) == Secret("a" * 30)
     assert Secret("a" * 30) != Secret("b" * 30)
     assert not Secret("")
+
+
+def test_database_url_defaults_from_database_path() -> None:
+    assert load({"DATABASE_PATH": "/srv/c.db"}).database_url.reveal() == "sqlite:////srv/c.db"
+    explicit = load({"DATABASE_PATH": "/srv/c.db", "DATABASE_URL": "sqlite:///other.db"})
+    assert explicit.database_url.reveal() == "sqlite:///other.db"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://cadence:pw@db.example:5432/cadence",
+        "postgres://cadence@127.0.0.1/cadence",
+        "postgresql://cadence:pw@db.example/cadence?statement_cache_size=0",
+    ],
+)
+def test_postgresql_urls_are_accepted(url: str) -> None:
+    s = load({"DATABASE_URL": url, "DATABASE_POOL_SIZE": "4"})
+    assert s.database_url.reveal() == url
+    assert s.database_url.backend == "postgres"
+    assert s.database_pool_size == 4
+
+
+def test_the_database_password_never_shows(caplog: pytest.LogCaptureFixture) -> None:
+    password = "pa55-w0rd-secret"
+    s = load({"DATABASE_URL": f"postgresql://cadence:{password}@db.example:5432/cadence"})
+    described = describe_settings(s)
+    assert described["database_url"] == "postgresql://cadence:***@db.example:5432/cadence"
+    for shown in (repr(s), str(s), str(s.database_url), repr(s.database_url), f"{described}"):
+        assert password not in shown
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("test").info("settings %s %r", s, described)
+    assert password not in caplog.text
+    with pytest.raises(SettingsError) as info:
+        load({"DATABASE_URL": f"mysql://cadence:{password}@db.example/cadence"})
+    assert password not in str(info.value)

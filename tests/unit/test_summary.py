@@ -17,6 +17,7 @@ from scheduler.summary import (
     escape_markdown,
     interval_period,
 )
+from storage import Payload
 from storage.models import CatchUp, Task, TaskKind, TaskSource, TaskStatus
 
 NOW = datetime(2026, 5, 4, 5, 0, tzinfo=UTC)  # Monday 07:00 in Berlin, 01:00 in New York
@@ -45,8 +46,8 @@ def make_task(
         start_at=None,
         end_at=None,
         max_runs=None,
-        payload={},
-        destinations=[],
+        payload=Payload(),
+        destinations=(),
         rotation_index=0,
         status=status,
         paused_reason=None,

@@ -1,16 +1,35 @@
-"""A task's message as admins write it: validated against Discord's limits, colours and the
-mentions its creator may make (DESIGN section 6), before anything is stored."""
+"""A task's message as admins write it, and the rules it must meet before it is stored:
+Discord's limits, colours, and which mentions it makes (DESIGN section 6).
+
+Discord-free: whether the creator *may* make those mentions depends on their permissions in
+a channel, which `discordside.checks.approve_mentions` judges with these helpers.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import discord
 
 from scheduler.errors import ScheduleError
-from storage import MentionPolicy
+from storage import Embed, MentionPolicy, Mentions, Variant
+
+__all__ = [
+    "CONTENT_MAX",
+    "DESCRIPTION_MAX",
+    "EMBED_TOTAL_MAX",
+    "FOOTER_MAX",
+    "MAX_VARIANTS",
+    "TITLE_MAX",
+    "URL_MAX",
+    "MessageDraft",
+    "check_mention_policy",
+    "combine_mentions",
+    "from_options",
+    "keep_still_approved",
+    "mentions_in",
+    "parse_colour",
+]
 
 CONTENT_MAX = 2000
 TITLE_MAX = 256
@@ -18,9 +37,11 @@ DESCRIPTION_MAX = 4096
 FOOTER_MAX = 2048
 EMBED_TOTAL_MAX = 6000
 URL_MAX = 2000
+MAX_VARIANTS = 20
 
-_ROLE_MENTION = re.compile(r"<@&(\d{15,21})>")
-_EVERYONE = re.compile(r"@(everyone|here)\b")
+ROLE_MENTION = re.compile(r"<@&(\d{15,21})>")
+EVERYONE = re.compile(r"@(everyone|here)\b")
+HTTP_URL = re.compile(r"^https?://\S+$")
 _HEX = re.compile(r"^(?:#|0x)?([0-9a-fA-F]{6})$")
 _NAMED = {
     "red": 0xE74C3C,
@@ -57,7 +78,7 @@ def parse_colour(text: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class MessageDraft:
-    """What a task posts: plain content and/or an embed."""
+    """What a task posts, as a form holds it: plain content and/or an embed."""
 
     content: str = ""
     title: str = ""
@@ -90,43 +111,41 @@ class MessageDraft:
                 f"The embed has {total} characters; Discord allows {EMBED_TOTAL_MAX} in all. "
                 "Shorten the description."
             )
-        if self.image_url and not re.match(r"^https?://\S+$", self.image_url):
+        if self.image_url and not HTTP_URL.match(self.image_url):
             raise ScheduleError(
                 "The image URL must start with http:// or https:// and have no spaces.",
                 example="https://example.com/banner.png",
             )
         return self
 
-    def variant(self) -> dict[str, Any]:
-        """The stored form (one entry of `payload.variants`)."""
-        out: dict[str, Any] = {}
-        if self.content:
-            out["content"] = self.content
+    def variant(self) -> Variant:
+        """The stored form (one of the payload's variants)."""
+        embed = None
         if self.has_embed:
-            embed: dict[str, Any] = {}
-            for key in ("title", "description", "footer", "image_url"):
-                if getattr(self, key):
-                    embed[key] = getattr(self, key)
-            if self.color is not None:
-                embed["color"] = self.color
-            out["embed"] = embed
-        return out
+            embed = Embed(
+                title=self.title,
+                description=self.description,
+                footer=self.footer,
+                image_url=self.image_url,
+                color=self.color,
+            )
+        return Variant(content=self.content, embed=embed)
 
     @classmethod
-    def from_variant(cls, variant: dict[str, Any]) -> MessageDraft:
-        embed = variant.get("embed") or {}
+    def from_variant(cls, variant: Variant) -> MessageDraft:
+        embed = variant.embed or Embed()
         return cls(
-            content=variant.get("content", ""),
-            title=embed.get("title", ""),
-            description=embed.get("description", ""),
-            footer=embed.get("footer", ""),
-            image_url=embed.get("image_url", ""),
-            color=embed.get("color"),
+            content=variant.content,
+            title=embed.title,
+            description=embed.description,
+            footer=embed.footer,
+            image_url=embed.image_url,
+            color=embed.color,
         )
 
 
 def from_options(message: str | None, title: str | None, color: str | None) -> MessageDraft:
-    """The draft from slash options: with a title or colour the message becomes an embed."""
+    """The draft from command options: with a title or colour the message becomes an embed."""
     colour = parse_colour(color) if color else None
     text = (message or "").replace("\\n", "\n")
     if title or colour is not None:
@@ -145,55 +164,40 @@ def _limit(what: str, text: str, limit: int) -> None:
 def mentions_in(draft: MessageDraft) -> tuple[bool, set[int]]:
     """(mentions @everyone or @here, role ids mentioned) in a message."""
     text = draft.all_text()
-    return bool(_EVERYONE.search(text)), {int(r) for r in _ROLE_MENTION.findall(text)}
+    return bool(EVERYONE.search(text)), {int(r) for r in ROLE_MENTION.findall(text)}
 
 
-def merge_approved(
-    approved: dict[str, Any], previous: Any, others: list[MessageDraft]
-) -> dict[str, Any]:
-    """`approved` (for the message just saved) plus what was approved before for the other
-    variants and is still used by them."""
-    previous = previous if isinstance(previous, dict) else {}
-    everyone = any(mentions_in(d)[0] for d in others) and bool(previous.get("everyone"))
-    used_roles: set[int] = set().union(*(mentions_in(d)[1] for d in others)) if others else set()
-    kept_roles = used_roles & {int(r) for r in previous.get("roles", [])}
-    return {
-        "everyone": bool(approved["everyone"]) or everyone,
-        "roles": sorted(set(approved["roles"]) | kept_roles),
-        "users": True,
-    }
-
-
-def approve_mentions(
-    draft: MessageDraft,
-    *,
-    author: discord.Member,
-    channel: discord.abc.GuildChannel | discord.Thread,
-    policy: MentionPolicy,
-) -> dict[str, Any]:
-    """The mentions the task may make, or a ScheduleError naming the one it may not."""
-    text = draft.all_text()
-    wants_everyone = _EVERYONE.search(text)
-    role_ids = sorted({int(r) for r in _ROLE_MENTION.findall(text)})
-    if (wants_everyone or role_ids) and policy == MentionPolicy.NONE:
+def check_mention_policy(draft: MessageDraft, policy: MentionPolicy) -> None:
+    """The guild's `mention_policy` of `none` refuses @everyone, @here and role mentions."""
+    everyone, roles = mentions_in(draft)
+    if (everyone or roles) and policy == MentionPolicy.NONE:
         raise ScheduleError(
             "This server's mention policy is `none`: scheduled messages may not mention "
             "@everyone, @here or roles. Remove the mention, or ask an admin to change "
             "`/scheduler config mention_policy`."
         )
-    perms = channel.permissions_for(author)
-    if wants_everyone and not perms.mention_everyone:
-        raise ScheduleError(
-            f"You may not mention @{wants_everyone.group(1)} in {channel.mention}, so a task "
-            "you create may not either. Remove the mention."
-        )
-    for role_id in role_ids:
-        role = author.guild.get_role(role_id)
-        if role is None:
-            raise ScheduleError(f"The message mentions a role that does not exist (<@&{role_id}>).")
-        if not (role.mentionable or perms.mention_everyone):
-            raise ScheduleError(
-                f"You may not mention {role.mention} (it is not mentionable and you lack "
-                "Mention @everyone, @here and All Roles). Remove the mention."
-            )
-    return {"everyone": bool(wants_everyone), "roles": role_ids, "users": True}
+
+
+def combine_mentions(approvals: Iterable[Mentions]) -> Mentions:
+    """Everything approved in any of `approvals` (a task's several variants)."""
+    everyone, roles = False, set[int]()
+    for approved in approvals:
+        everyone = everyone or approved.everyone
+        roles.update(approved.roles)
+    return Mentions(everyone=everyone, roles=tuple(sorted(roles)), users=True)
+
+
+def keep_still_approved(
+    approved: Mentions, previous: Mentions | None, others: Sequence[MessageDraft]
+) -> Mentions:
+    """`approved` (for the message just saved) plus what was approved before for the other
+    variants and is still used by them."""
+    previous = previous or Mentions()
+    everyone = any(mentions_in(d)[0] for d in others) and previous.everyone
+    used_roles: set[int] = set().union(*(mentions_in(d)[1] for d in others)) if others else set()
+    kept_roles = used_roles & set(previous.roles)
+    return Mentions(
+        everyone=approved.everyone or everyone,
+        roles=tuple(sorted(set(approved.roles) | kept_roles)),
+        users=True,
+    )

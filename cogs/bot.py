@@ -1,0 +1,216 @@
+"""The bot: a discord.py `commands.Bot` that owns the engine, loads the cogs and runs
+Cadence's start-up (recovery before the gateway connects, catch-up once it is ready) and
+shutdown. `bot.py` builds it and runs it with `cogs.running.running`."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+
+import discord
+from discord.ext import commands
+
+import cogs
+from cogs.alerting import DiscordAlerter
+from cogs.delivery import DiscordDeliverer
+from cogs.pacing import SlidingWindowPacer, pace_requests
+from config import Settings
+from scheduler.api import SchedulerAPI
+from scheduler.clock import SystemClock
+from scheduler.engine import Engine, EngineConfig
+from scheduler.protocols import Notice
+from scheduler.services import build_services
+from scheduler.zones import TaskZones
+from storage import Database, NoticeLevel, Repositories
+from telemetry import Metrics
+from telemetry.discord_http import discord_trace
+
+log = logging.getLogger("cadence")
+
+__version__ = "0.1.0"
+
+TREE_HASH_KEY = "command_tree_hash"
+# On a stop signal, runs already sending get this long to finish before they are cancelled
+# (a cancelled run is recovered at the next start, under RESUME_WINDOW_SECONDS).
+SHUTDOWN_GRACE_SECONDS = 5.0
+# Catch-up waits this long for the gateway to be ready (guilds and members cached), then goes
+# on without it and says so in the "Cadence started" notice.
+READY_TIMEOUT_SECONDS = 60.0
+
+
+class CadenceBot(commands.Bot):
+    """The bot; everything it needs comes in through the constructor."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        *,
+        extensions: Sequence[str] | None = None,
+        guild_ready_timeout: float = 2.0,
+        ready_timeout: float = READY_TIMEOUT_SECONDS,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.metrics = metrics or Metrics(version=__version__)
+        intents = discord.Intents.default()
+        intents.members = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            guild_ready_timeout=guild_ready_timeout,
+            allowed_mentions=discord.AllowedMentions.none(),
+            http_trace=discord_trace(self.metrics),
+        )
+        self.settings = settings
+        self.database = database
+        self.version = __version__
+        self.pacer = SlidingWindowPacer()
+        pace_requests(self.http, self.pacer, on_wait=self.metrics.pacer_wait.observe)
+        deliverer = DiscordDeliverer(self)
+        stores = Repositories.over(database)
+        zones = TaskZones(stores.guilds, default_timezone=settings.default_timezone)
+        clock = SystemClock()
+        self.engine = Engine(
+            database,
+            deliverer=deliverer,
+            alerter=DiscordAlerter(self, settings, stores.guilds),
+            config=EngineConfig.from_settings(settings),
+            clock=clock,
+            repositories=stores,
+            zones=zones,
+        )
+        deliverer.notify = self.engine.notify
+        self.services = build_services(settings, database, stores, zones, clock, self.engine)
+        self.control = self.services.control
+        self.scheduler = SchedulerAPI(
+            self.engine, self.control, tasks=stores.tasks, zones=zones, clock=clock
+        )
+        if extensions is None:
+            extensions = [*cogs.EXTENSIONS, *settings.extra_extensions]
+        self._extension_names = list(extensions)
+        self._engine_started = False
+        self._ready_timeout = ready_timeout
+        self._catching_up: asyncio.Task[None] | None = None
+        #: Set once start-up is over: missed runs caught up, waking, "Cadence started" sent.
+        self.started = asyncio.Event()
+
+    async def setup_hook(self) -> None:
+        """Before the gateway connects: extensions, command sync, and recovery of the runs a
+        crash interrupted. Catch-up and the first wake wait for the gateway (see
+        `_catch_up_when_ready`), so commands are answered while missed posts go out."""
+        for name in self._extension_names:
+            try:
+                await self.load_extension(name)
+            except Exception:
+                log.exception("Could not load extension %s; the others still load", name)
+            else:
+                log.info("Loaded extension %s", name)
+        await self.sync_commands()
+        await self.engine.recover()
+        self._engine_started = True
+        if self._catching_up is None:  # once per process, whatever READY or RESUME follow
+            self._catching_up = asyncio.create_task(
+                self._catch_up_when_ready(), name="cadence-catch-up"
+            )
+
+    async def _catch_up_when_ready(self) -> None:
+        """Once the gateway is ready (or `ready_timeout` has passed): catch up on missed
+        runs, start waking, then send the "Cadence started" notice."""
+        ready = True
+        try:
+            await asyncio.wait_for(self.wait_until_ready(), self._ready_timeout)
+        except TimeoutError:
+            ready = False
+            log.warning(
+                "The gateway is not ready after %g s; catching up without it (mentions are "
+                "checked over REST)",
+                self._ready_timeout,
+            )
+        try:
+            report = await self.engine.catch_up_and_wake()
+            await self._announce_start(report, gateway_ready=ready)
+            self.started.set()
+        except Exception:
+            log.exception("Catch-up failed; stopping, so that nothing runs unsupervised")
+            await self.close()
+
+    async def sync_commands(self) -> None:
+        """To DEV_GUILD_ID at every start; globally only when the command tree changed."""
+        if self.settings.dev_guild_id:
+            guild = discord.Object(self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("Synced %d command(s) to guild %s", len(synced), guild.id)
+            return
+        state = self.services.repositories.state
+        digest = self.command_tree_hash()
+        if await state.get(TREE_HASH_KEY) == digest:
+            log.info("Command tree unchanged since the last global sync; not syncing")
+            return
+        synced = await self.tree.sync()
+        await state.set(TREE_HASH_KEY, digest)
+        log.info("Synced %d global command(s)", len(synced))
+
+    def command_tree_hash(self) -> str:
+        payload = sorted(
+            (command.to_dict(self.tree) for command in self.tree.get_commands()),
+            key=lambda item: str(item.get("name")),
+        )
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    async def _announce_start(self, report: dict[str, int], *, gateway_ready: bool) -> None:
+        tasks = self.services.repositories.tasks
+        counts = await tasks.counts_by_status()
+        upcoming = await tasks.next_due_after(self.services.clock.now(), 1)
+        next_run = (
+            f"<t:{int(upcoming[0].next_run_at.timestamp())}:F>"
+            if upcoming and upcoming[0].next_run_at
+            else "nothing scheduled"
+        )
+        body = f"Version {self.version}."
+        if not gateway_ready:
+            body += (
+                f" The gateway was not ready after {self._ready_timeout:g} s: missed runs "
+                "were caught up without waiting for it."
+            )
+        self.engine.notify(
+            Notice(
+                guild_id=None,
+                level=NoticeLevel.OK if gateway_ready else NoticeLevel.WARNING,
+                kind="started",
+                title="Cadence started",
+                body=body,
+                fields=(
+                    ("Active tasks", str(counts.get("active", 0))),
+                    ("Next run", next_run),
+                    ("Missed runs handled", str(report["caught_up"])),
+                    ("Interrupted runs recovered", str(report["recovered"])),
+                ),
+            )
+        )
+        await self.engine.alerts.flush()
+
+    async def on_ready(self) -> None:
+        user = self.user
+        log.info("Connected as %s (id %s) to %d guild(s)", user, user and user.id, len(self.guilds))
+
+    async def close(self) -> None:
+        catching_up = self._catching_up
+        if catching_up is not None and catching_up is not asyncio.current_task():
+            catching_up.cancel()  # runs already written `running` are recovered next start
+            await asyncio.gather(catching_up, return_exceptions=True)
+        if self._engine_started:
+            self._engine_started = False
+            self.engine.notify(
+                Notice(None, NoticeLevel.INFO, "stopping", "Cadence stopping", "Shutting down.")
+            )
+            try:
+                await asyncio.wait_for(self.engine.alerts.flush(), timeout=5)
+            except Exception:
+                log.warning("Could not send the stopping notice")
+            await self.engine.stop(grace=SHUTDOWN_GRACE_SECONDS)
+        await super().close()

@@ -1,0 +1,194 @@
+"""The rules that need the running bot's view of a guild: what the bot may do in a channel,
+which mentions a member may make there, who may manage Cadence.
+
+Called by the slash commands (`cogs/`) and the web API (`web/`) alike, with the guild,
+member and channel objects of the running bot; the Discord-free rules are in
+`scheduler.rules` and `scheduler.messages`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+import discord
+
+from scheduler.errors import ScheduleError
+from scheduler.messages import (
+    EVERYONE,
+    ROLE_MENTION,
+    MessageDraft,
+    check_mention_policy,
+    combine_mentions,
+)
+from storage import (
+    ChannelDestination,
+    Destination,
+    MentionPolicy,
+    Mentions,
+    NewTask,
+    ThreadDestination,
+    WebhookDestination,
+)
+
+__all__ = [
+    "Postable",
+    "approve_mentions",
+    "check_can_embed",
+    "check_channel",
+    "check_import_entries",
+    "check_import_entry",
+    "manager_refusal",
+    "webhook_parent",
+]
+
+Postable = discord.TextChannel | discord.Thread
+"""Where a task may post: a text or announcement channel, or a thread."""
+
+
+def manager_refusal(
+    member: discord.Member, permissions: discord.Permissions, manager_role_id: int | None
+) -> str | None:
+    """Why `member` may not manage Cadence's tasks (None: they may): Manage Server,
+    Administrator, or the guild's manager role."""
+    if permissions.manage_guild or permissions.administrator:
+        return None
+    if manager_role_id and any(role.id == manager_role_id for role in member.roles):
+        return None
+    needed = "the Manage Server permission"
+    if manager_role_id:
+        needed += f" or the <@&{manager_role_id}> role"
+    return f"You need {needed} to use Cadence's commands in this server."
+
+
+def check_channel(
+    guild: discord.Guild, channel: Postable, *, embed: bool
+) -> ChannelDestination | ThreadDestination:
+    """The bot must be able to post (and embed) there; returns the stored destination."""
+    resolved = guild.get_channel_or_thread(channel.id) or channel
+    perms = resolved.permissions_for(guild.me)
+    missing = []
+    if not perms.view_channel:
+        missing.append("View Channel")
+    is_thread = isinstance(resolved, discord.Thread)
+    if not (perms.send_messages_in_threads if is_thread else perms.send_messages):
+        missing.append("Send Messages in Threads" if is_thread else "Send Messages")
+    if embed and not perms.embed_links:
+        missing.append("Embed Links")
+    if missing:
+        raise ScheduleError(
+            f"I can't post in {resolved.mention}: I'm missing {', '.join(missing)} there. "
+            "Give me those permissions in the channel settings, or pick another channel."
+        )
+    if is_thread:
+        parent = getattr(resolved, "parent_id", None)
+        return ThreadDestination(channel_id=parent or resolved.id, thread_id=resolved.id)
+    return ChannelDestination(channel_id=resolved.id)
+
+
+def check_can_embed(guild: discord.Guild, destinations: Iterable[Destination]) -> None:
+    """An embed needs Embed Links where the task posts (a webhook may always embed)."""
+    for destination in destinations:
+        if isinstance(destination, WebhookDestination):
+            continue
+        target = guild.get_channel_or_thread(destination.target_id)
+        if isinstance(target, discord.TextChannel | discord.Thread):
+            check_channel(guild, target, embed=True)
+
+
+def webhook_parent(channel: Postable) -> discord.TextChannel | discord.ForumChannel | None:
+    """The channel whose webhook posts in `channel` (its parent for a thread), when the bot
+    may manage webhooks there."""
+    parent = channel.parent if isinstance(channel, discord.Thread) else channel
+    if parent is None or not parent.permissions_for(parent.guild.me).manage_webhooks:
+        return None
+    return parent
+
+
+def approve_mentions(
+    draft: MessageDraft,
+    *,
+    author: discord.Member,
+    channel: discord.abc.GuildChannel | discord.Thread,
+    policy: MentionPolicy,
+) -> Mentions:
+    """The mentions the task may make, or a ScheduleError naming the one it may not."""
+    check_mention_policy(draft, policy)
+    text = draft.all_text()
+    wants_everyone = EVERYONE.search(text)
+    role_ids = sorted({int(r) for r in ROLE_MENTION.findall(text)})
+    perms = channel.permissions_for(author)
+    if wants_everyone and not perms.mention_everyone:
+        raise ScheduleError(
+            f"You may not mention @{wants_everyone.group(1)} in {channel.mention}, so a task "
+            "you create may not either. Remove the mention."
+        )
+    for role_id in role_ids:
+        role = author.guild.get_role(role_id)
+        if role is None:
+            raise ScheduleError(f"The message mentions a role that does not exist (<@&{role_id}>).")
+        if not (role.mentionable or perms.mention_everyone):
+            raise ScheduleError(
+                f"You may not mention {role.mention} (it is not mentionable and you lack "
+                "Mention @everyone, @here and All Roles). Remove the mention."
+            )
+    return Mentions(everyone=bool(wants_everyone), roles=tuple(role_ids), users=True)
+
+
+def check_import_entries(
+    guild: discord.Guild, member: discord.Member, tasks: Sequence[NewTask], policy: MentionPolicy
+) -> tuple[list[str], list[NewTask]]:
+    """Channels must exist here and take our posts; mentions must be the importer's to make.
+    Returns the problems, and the tasks with their destinations and approved mentions as
+    this server and this member make them (a file's claims are never kept)."""
+    errors: list[str] = []
+    checked: list[NewTask] = []
+    for number, new in enumerate(tasks, start=1):
+        try:
+            checked.append(check_import_entry(guild, member, new, policy))
+        except ScheduleError as exc:
+            errors.append(f"Entry {number} ({new.name}): {exc.message}")
+    return errors, checked
+
+
+def check_import_entry(
+    guild: discord.Guild, member: discord.Member, new: NewTask, policy: MentionPolicy
+) -> NewTask:
+    """One entry of an import (see `check_import_entries`); webhooks are made afterwards."""
+    embed = any(v.embed is not None for v in new.payload.variants)
+    destinations: list[Destination] = []
+    first: Postable | None = None
+    for dest in new.destinations:
+        target = dest.target_id
+        channel = guild.get_channel_or_thread(target)
+        if channel is None:
+            raise ScheduleError(f"channel {target} is not in this server")
+        if not isinstance(channel, discord.TextChannel | discord.Thread):
+            raise ScheduleError(f"{channel.mention} is not a text channel or thread")
+        stored: Destination = check_channel(guild, channel, embed=embed)
+        if isinstance(dest, WebhookDestination):
+            parent = webhook_parent(channel)
+            if not isinstance(parent, discord.TextChannel):
+                raise ScheduleError(f"I need Manage Webhooks in {channel.mention}")
+            thread_id = stored.thread_id if isinstance(stored, ThreadDestination) else None
+            stored = WebhookDestination(
+                channel_id=parent.id,
+                name=dest.name,
+                avatar_url=dest.avatar_url,
+                thread_id=thread_id,
+            )
+        elif (
+            isinstance(dest, ChannelDestination)
+            and dest.publish
+            and channel.type == discord.ChannelType.news
+        ):
+            stored = ChannelDestination(channel_id=channel.id, publish=True)
+        destinations.append(stored)
+        first = first or channel
+    approvals: list[Mentions] = []
+    for variant in new.payload.variants:
+        draft = MessageDraft.from_variant(variant).validate()
+        if first is not None:
+            approvals.append(approve_mentions(draft, author=member, channel=first, policy=policy))
+    payload = replace(new.payload, mentions=combine_mentions(approvals))
+    return replace(new, payload=payload, destinations=tuple(destinations))
