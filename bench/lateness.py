@@ -184,7 +184,8 @@ async def end_to_end(count: int, folder: Path, *, paced: bool) -> dict[str, Any]
     """``count`` tasks due the same second in ``count`` channels; the real bot posts them.
 
     With ``paced`` false the bot's own pacing to Discord's global limit (50 requests a
-    second, ``cogs/pacing.py``) is lifted, as DESIGN's "no rate limit" target assumes."""
+    second, ``cogs/pacing.py``) is lifted, as the "no rate limit" target assumes
+    (docs/ARCHITECTURE.md section 10)."""
     from bench.botside import (
         accepted_creates,
         count_posts,

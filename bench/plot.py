@@ -5,7 +5,7 @@
 
 Reads the results ``bench/restore.py --json PATH`` wrote, or without ``--json`` the results
 table of docs/BENCHMARKS.md (the restore section's "Results" table), and draws two log-log
-panels, with DESIGN section 10's targets marked: time until ready to fire, and RSS growth.
+panels, with ARCHITECTURE section 10's targets marked: time until ready to fire, and RSS growth.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 OUT = ROOT / "docs" / "bench-restore.png"
 TABLE_HEAD = "| tasks | ready: ours s | baseline s |"
-# DESIGN section 10: (tasks, seconds) and (tasks, MB).
+# ARCHITECTURE section 10: (tasks, seconds) and (tasks, MB).
 TIME_TARGETS = ((100_000, 1.0), (1_000_000, 10.0))
 MEMORY_TARGETS = ((100_000, 60.0), (1_000_000, 600.0))
 
@@ -106,7 +106,7 @@ def draw(points: list[Point], out: Path, source: str) -> None:
         axes.plot(sizes, base, "s--", color="tab:red", label="bare APScheduler 3.11")
         axes.plot(
             [t[0] for t in targets], [t[1] for t in targets], "v", color="tab:green",
-            markersize=9, linestyle="none", label="target (DESIGN §10)",
+            markersize=9, linestyle="none", label="target (ARCHITECTURE §10)",
         )  # fmt: skip
         for size, value in zip(sizes, ours, strict=True):
             axes.annotate(

@@ -1,6 +1,6 @@
 """The engine's `Alerter`: colour-coded embeds to the operator's or a guild's own channels.
 
-Routing (DESIGN section 2): a notice about a guild goes only to that guild's dev channel (or
+Routing (ARCHITECTURE section 2): a notice about a guild goes only to that guild's dev channel (or
 its alert channel for member-facing notices). Without one, it falls back to the operator's
 dev channel only when that channel is in the same guild; otherwise it is kept unread for
 `/scheduler status`. Operator notices (`guild_id` None) go to `DEV_CHANNEL_ID`, or to

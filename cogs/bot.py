@@ -8,9 +8,11 @@ import asyncio
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Sequence
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 import cogs
@@ -41,6 +43,31 @@ SHUTDOWN_GRACE_SECONDS = 5.0
 READY_TIMEOUT_SECONDS = 60.0
 
 
+class TimedCommandTree(app_commands.CommandTree["CadenceBot"]):
+    """Times each slash command, from the moment the tree takes it to the end of its handler
+    (the answer is sent by then), as `cadence_command_seconds{command}`."""
+
+    async def interaction_check(self, interaction: discord.Interaction[CadenceBot]) -> bool:
+        interaction.extras["cadence_started"] = time.perf_counter()
+        return True
+
+    async def on_error(
+        self, interaction: discord.Interaction[CadenceBot], error: app_commands.AppCommandError
+    ) -> None:
+        observe_command(interaction, self.client.metrics)
+        await super().on_error(interaction, error)
+
+
+def observe_command(interaction: discord.Interaction, metrics: Metrics) -> None:
+    """Record the time since the tree took `interaction` (ended well or not)."""
+    started = interaction.extras.pop("cadence_started", None)
+    command = interaction.command
+    if started is not None and command is not None:
+        metrics.command_seconds.labels(command.qualified_name).observe(
+            time.perf_counter() - started
+        )
+
+
 class CadenceBot(commands.Bot):
     """The bot; everything it needs comes in through the constructor."""
 
@@ -64,6 +91,7 @@ class CadenceBot(commands.Bot):
             guild_ready_timeout=guild_ready_timeout,
             allowed_mentions=discord.AllowedMentions.none(),
             http_trace=discord_trace(self.metrics),
+            tree_cls=TimedCommandTree,
         )
         self.settings = settings
         self.database = database
@@ -82,6 +110,7 @@ class CadenceBot(commands.Bot):
             clock=clock,
             repositories=stores,
             zones=zones,
+            metrics=self.metrics,
         )
         deliverer.notify = self.engine.notify
         self.services = build_services(settings, database, stores, zones, clock, self.engine)
@@ -193,6 +222,11 @@ class CadenceBot(commands.Bot):
             )
         )
         await self.engine.alerts.flush()
+
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction, command: object
+    ) -> None:
+        observe_command(interaction, self.metrics)
 
     async def on_ready(self) -> None:
         user = self.user

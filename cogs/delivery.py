@@ -66,7 +66,7 @@ class DiscordDeliverer:
     """Posts a task's message; turns discord.py's errors into the engine's two kinds.
 
     `notify`, when set, receives a notice when a post goes out with mentions muted because
-    its creator may no longer make them (DESIGN section 6).
+    its creator may no longer make them (ARCHITECTURE section 6).
     """
 
     def __init__(self, bot: commands.Bot, notify: Callable[[Notice], None] | None = None) -> None:

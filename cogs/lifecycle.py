@@ -1,4 +1,4 @@
-"""Guild leave and return (DESIGN section 3), and the hourly housekeeping."""
+"""Guild leave and return (ARCHITECTURE section 3), and the hourly housekeeping."""
 
 from __future__ import annotations
 

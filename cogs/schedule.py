@@ -1,4 +1,4 @@
-"""The /schedule command group (DESIGN section 5): guild-only, Manage Server by default, the
+"""The /schedule command group (ARCHITECTURE section 5): guild-only, Manage Server by default, the
 manager role checked in code on every command."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The /scheduler command group (DESIGN section 5): the bot's status for this server, and this
+"""The /scheduler command group (ARCHITECTURE section 5): the bot's status for this server, and this
 server's settings.
 
 Permissions: Discord shows the group to Administrators by default. In code, every command

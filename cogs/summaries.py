@@ -1,4 +1,4 @@
-"""The daily overview (DESIGN section 6): a guild's JobSummary, posted at its `summary_cron`.
+"""The daily overview (ARCHITECTURE section 6): a guild's JobSummary, posted at its `summary_cron`.
 
 Every `CHECK_SECONDS` the loop asks `GuildConfig.due_summaries` which guilds' fire times have
 come (read from the engine's clock, in each guild's zone) and posts those overviews to the

@@ -124,7 +124,7 @@ DEFAULT_DATABASE_URL = DatabaseUrl(f"{SQLITE_SCHEME}data/cadence.db")
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Every setting of DESIGN section 8, with its default."""
+    """Every setting of ARCHITECTURE section 8, with its default."""
 
     discord_token: Secret = field(repr=False)
     dev_channel_id: int | None = None

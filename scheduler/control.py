@@ -279,7 +279,7 @@ def _describe_new(task: Task) -> dict[str, Any]:
 
 
 class GuildLifecycle:
-    """The bot leaving and rejoining guilds (DESIGN section 3)."""
+    """The bot leaving and rejoining guilds (ARCHITECTURE section 3)."""
 
     def __init__(
         self,

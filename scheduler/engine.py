@@ -42,6 +42,7 @@ from storage import (
     TaskStatus,
 )
 from storage.timeconv import to_ms
+from telemetry import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +113,10 @@ class Engine:
         use_apscheduler: bool = True,
         repositories: Repositories | None = None,
         zones: TaskZones | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.config = config or EngineConfig()
+        self.metrics = metrics or Metrics()
         self.clock: Clock = clock or SystemClock()
         self.database = database
         stores = repositories or Repositories.over(database)
@@ -133,6 +136,7 @@ class Engine:
             code_jobs=self.code_jobs,
             retry=retry,
             on_retry=self.incidents.retrying,
+            metrics=self.metrics,
         )
         self.finisher = RunFinisher(
             database,
@@ -144,6 +148,7 @@ class Engine:
             incidents=self.incidents,
             notify=self.alerts.add,
             alerts_wanted=self._alerts_wanted,
+            metrics=self.metrics,
         )
         self.dispatcher: FairDispatcher[_Item] = FairDispatcher(
             self._handle,
@@ -278,22 +283,23 @@ class Engine:
         """
         order: list[_Due | int] = []  # in due order: entries to plan later, or task ids
         guilds: dict[int, int | None] = {}
-        async with self.database.transaction():
-            tasks = {t.id: t for t in await self.tasks.get_many(i for _, i in entries)}
-            decisions: list[tuple[Task, Plan]] = []
-            for due_ms, task_id in entries:
-                task = tasks.pop(task_id, None)  # popped: a task is started once a chunk
-                if task is None or not _still_due(task, due_ms):
-                    continue
-                if task.source == TaskSource.CODE or any(
-                    d.kind == "webhook" for d in task.destinations
-                ):
-                    order.append(_Due(due_ms, task_id))
-                    guilds[task_id] = task.guild_id
-                    continue
-                order.append(task_id)
-                decisions.append((task, await self._plan(task, now)))
-            started = {t.id: (t, p, r) for t, p, r in await self._start_runs(decisions, now)}
+        with self.metrics.db_operation_seconds.labels("start_runs").time():
+            async with self.database.transaction():
+                tasks = {t.id: t for t in await self.tasks.get_many(i for _, i in entries)}
+                decisions: list[tuple[Task, Plan]] = []
+                for due_ms, task_id in entries:
+                    task = tasks.pop(task_id, None)  # popped: a task is started once a chunk
+                    if task is None or not _still_due(task, due_ms):
+                        continue
+                    if task.source == TaskSource.CODE or any(
+                        d.kind == "webhook" for d in task.destinations
+                    ):
+                        order.append(_Due(due_ms, task_id))
+                        guilds[task_id] = task.guild_id
+                        continue
+                    order.append(task_id)
+                    decisions.append((task, await self._plan(task, now)))
+                started = {t.id: (t, p, r) for t, p, r in await self._start_runs(decisions, now)}
         for entry in order:
             if isinstance(entry, _Due):
                 self.dispatcher.submit(guilds[entry.task_id], entry)
@@ -328,10 +334,12 @@ class Engine:
                 await self.runs.record_many(
                     task.id, decided.missed, RunStatus.MISSED, RunTrigger.SCHEDULE, now
                 )
+                self.metrics.runs.labels("missed", "schedule").inc(len(decided.missed))
             if decided.skipped:
                 await self.runs.record_many(
                     task.id, decided.skipped, RunStatus.SKIPPED, RunTrigger.SCHEDULE, now
                 )
+                self.metrics.runs.labels("skipped", "schedule").inc(len(decided.skipped))
         wanted = [
             (task.id, instant, _trigger(decided))
             for task, decided in decisions
@@ -373,6 +381,7 @@ class Engine:
             return
         task, runs = item.task, item.runs
         if len(runs) == 1:
+            self._observe_start(runs[0])
             outcome = await self.runner.execute(task, runs[0].scheduled_for)
             self.finisher.finish(task, runs[0], outcome)  # written with others; not awaited
             return
@@ -404,10 +413,17 @@ class Engine:
         With `resend` (recovery after a crash) an unknown outcome is not notified here: the
         restart's "runs interrupted" notice already lists it.
         """
+        self._observe_start(run)
         outcome = await self.runner.execute(task, run.scheduled_for, resend=resend)
         return await self.finisher.finish(
             task, run, outcome, notify=not (resend and outcome.unknown)
         )
+
+    def _observe_start(self, run: Run) -> None:
+        """`cadence_run_lateness_seconds`: how late a scheduled run starts (a manual run has
+        no instant to be late for)."""
+        if run.trigger != RunTrigger.MANUAL:
+            self.metrics.run_started((self.clock.now() - run.scheduled_for).total_seconds())
 
     def _alerts_wanted(self, task: Task) -> bool:
         job = self.code_jobs.get(task.job_id or "")
@@ -438,6 +454,7 @@ class Engine:
     # ----------------------------------------------------------------- notices
 
     async def _send_notice(self, notice: Notice) -> None:
+        self.metrics.notices.labels(notice.kind).inc()
         delivered = False
         try:
             delivered = await self.alerter.send(notice)

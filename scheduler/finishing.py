@@ -33,6 +33,7 @@ from storage import (
     TaskStatus,
 )
 from storage.timeconv import to_ms
+from telemetry import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class RunFinisher:
         incidents: DeliveryIncidents,
         notify: Callable[[Notice], None],
         alerts_wanted: Callable[[Task], bool],
+        metrics: Metrics | None = None,
     ) -> None:
         """`notify` queues a notice; `alerts_wanted(task)` says whether a code task's
         developer asked for failure alerts."""
@@ -77,6 +79,7 @@ class RunFinisher:
         self._incidents = incidents
         self._notify = notify
         self._alerts_wanted = alerts_wanted
+        self._metrics = metrics or Metrics()
         self._queue: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
@@ -95,6 +98,7 @@ class RunFinisher:
             if outcome.unknown
             else RunStatus.FAILED
         )
+        self._metrics.run_finished(str(status), str(run.trigger))
         manual = run.trigger == RunTrigger.MANUAL
         late_ms = 0 if manual else max(0, to_ms(now) - to_ms(run.scheduled_for))
         self._incidents.finished(
@@ -154,6 +158,10 @@ class RunFinisher:
             self._idle.set()
 
     async def _write(self, batch: list[_Pending]) -> None:
+        with self._metrics.db_operation_seconds.labels("finish_runs").time():
+            await self._write_batch(batch)
+
+    async def _write_batch(self, batch: list[_Pending]) -> None:
         now = self._clock.now()
         notices: list[Notice] = []
         # A successful scheduled run (nearly all of them) changes its task's counters the

@@ -2,7 +2,7 @@
 
 Discord-free: the cog checks what needs discord.py (can the bot post in that channel?); this
 module checks zones and crons, writes the settings with an audit row, and moves the tasks
-that follow the guild's zone when that zone changes (DESIGN section 4: a task created
+that follow the guild's zone when that zone changes (ARCHITECTURE section 4: a task created
 without a zone "moves with it when the guild changes its zone").
 
 Moving a task to the new zone keeps its *local* schedule: a cron `0 9 * * *` stays at 09:00,

@@ -1,5 +1,5 @@
 """A task's message as admins write it, and the rules it must meet before it is stored:
-Discord's limits, colours, and which mentions it makes (DESIGN section 6).
+Discord's limits, colours, and which mentions it makes (ARCHITECTURE section 6).
 
 Discord-free: whether the creator *may* make those mentions depends on their permissions in
 a channel, which `discordside.checks.approve_mentions` judges with these helpers.

@@ -25,6 +25,7 @@ from scheduler.protocols import (
     TransientDeliveryError,
 )
 from storage import Destination, Task, WebhookDestination
+from telemetry import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +93,11 @@ class Runner:
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
         on_retry: Callable[[int | None], None] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         """`on_retry(guild_id)` is told when a run first meets a transient error."""
         self._on_retry = on_retry
+        self._posts = (metrics or Metrics()).posts
         self._deliverer = deliverer
         self._clock = clock
         self._code_jobs = code_jobs
@@ -179,6 +182,7 @@ class Runner:
                 if not outcome.retried and self._on_retry is not None:
                     self._on_retry(delivery.guild_id)
                 outcome.retried.append(exc.reason)
+                self._posts.labels("retried").inc()
                 delay = self._retry.delay(attempt, self._rng)
                 spent = (self._clock.now() - first_try).total_seconds()
                 if attempt < self._retry.attempts and spent + delay <= self._retry.budget:
@@ -196,6 +200,7 @@ class Runner:
                 outcome.errors.append(f"{where}: {exc.reason} (gave up after {attempt} attempts)")
                 return
             except PermanentDeliveryError as exc:
+                self._posts.labels("permanent_error").inc()
                 outcome.ok = False
                 outcome.errors.append(f"{where}: {exc.reason}")
                 outcome.pause_now = outcome.pause_now or exc.pause_now
@@ -209,6 +214,7 @@ class Runner:
                 outcome.errors.append(f"{where}: unexpected error {type(exc).__name__}")
                 return
             outcome.message_ids.append(message_id)
+            self._posts.labels("webhook" if delivery.destination.kind == "webhook" else "ok").inc()
             return
 
 

@@ -1,4 +1,4 @@
-"""Mentions approved at save time are re-checked when the task posts (DESIGN section 6)."""
+"""Mentions approved at save time are re-checked when the task posts (ARCHITECTURE section 6)."""
 
 from __future__ import annotations
 

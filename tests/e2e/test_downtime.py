@@ -2,7 +2,7 @@
 
 Tasks are stored as /schedule would have stored them three days before the process starts;
 the process then starts under libfaketime three days later, so every count is exact. Each
-catch-up policy must do what DESIGN section 4 and docs/ENGINE.md say (`skip`: every missed
+catch-up policy must do what ARCHITECTURE section 4 and docs/ENGINE.md say (`skip`: every missed
 instant recorded as `missed`; `once`: the latest runs late, the rest `missed`; `all`: the
 latest CATCH_UP_MAX run in order, the rest `missed`), and each guild's dev channel receives a
 single report listing its tasks.
