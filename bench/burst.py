@@ -67,6 +67,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="200 posts to 20 channels")
     parser.add_argument("--posts", type=int, help="posts due at once")
     parser.add_argument("--channels", type=int, help="channels they go to")
+    parser.add_argument(
+        "--metrics",
+        action="store_true",
+        help="after each burst, print the /metrics lines that matter (cadence_runs_total, …)",
+    )
     return parser.parse_args(argv)
 
 
@@ -114,7 +119,9 @@ def _world(channels: int, one_guild: bool) -> tuple[World, list[int], list[int],
     return world, guild_of, channel_ids, dev.id
 
 
-async def run_burst(posts: int, channels: int, one_guild: bool, folder: Path) -> Outcome:
+async def run_burst(
+    posts: int, channels: int, one_guild: bool, folder: Path, *, show_metrics: bool = False
+) -> Outcome:
     emulator = EmulatorSettings(rate_limits=True)
     world, guild_of, channel_ids, dev = _world(channels, one_guild)
     path = folder / f"burst-{'one' if one_guild else 'many'}.sqlite3"
@@ -139,6 +146,8 @@ async def run_burst(posts: int, channels: int, one_guild: bool, folder: Path) ->
         counted = count_posts(fd, nonces)
         runs = await bot.engine.runs.recent_counts(instant)
         global_429 = fd.rate_limiter.limited_global
+        if show_metrics:
+            print_metrics((await bot.metrics.render()).decode())
     layout = f"{channels} guilds, 1 channel each"
     return Outcome(
         layout=f"{channels} channels in one guild" if one_guild else layout,
@@ -150,6 +159,31 @@ async def run_burst(posts: int, channels: int, one_guild: bool, folder: Path) ->
         spare_s=spare,
         global_429=global_429,
     )
+
+
+_SHOWN = (
+    "cadence_runs_total",
+    "cadence_posts_total",
+    "cadence_run_lateness_seconds_count",
+    "cadence_run_lateness_seconds_sum",
+    "cadence_discord_requests_total",
+    "cadence_discord_rate_limited_total",
+    "cadence_pacer_wait_seconds_count",
+    "cadence_pacer_wait_seconds_sum",
+    "cadence_db_operation_seconds_count",
+    "cadence_db_operation_seconds_sum",
+    "cadence_notices_total",
+)
+
+
+def print_metrics(text: str) -> None:
+    """The exposition lines of the counters and sums a burst moves."""
+    print("\n/metrics after the burst (the lines that matter):")
+    for line in text.splitlines():
+        if line.startswith(_SHOWN) or ('lateness_seconds_bucket{le="0.1"}' in line) or (
+            'lateness_seconds_bucket{le="1.0"}' in line
+        ):
+            print(f"  {line}")
 
 
 async def _task_ids(tasks: TaskRepository, guilds: set[int]) -> list[int]:
@@ -169,7 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="cadence-burst-") as scratch:
         for one_guild in (True, False):
-            outcomes.append(asyncio.run(run_burst(posts, channels, one_guild, Path(scratch))))
+            burst = run_burst(
+                posts, channels, one_guild, Path(scratch), show_metrics=args.metrics
+            )
+            outcomes.append(asyncio.run(burst))
     head = ["layout", "posted", "lost", "doubled", "dedup re-sends", "429s (global)", "runs ok",
             "first post s", "total s", "bound s", "total / bound"]  # fmt: skip
     rows = [
