@@ -18,7 +18,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.common import INFO_COLOUR, OK_COLOUR, NotAllowed, ensure_manager, handle_error, reply
+from cogs.common import (
+    INFO_COLOUR,
+    OK_COLOUR,
+    ensure_manager,
+    ensure_server_manager,
+    handle_error,
+    reply,
+)
+from cogs.scheduler_tokens import ApiTokenCommands
 from scheduler.errors import ScheduleError
 from scheduler.guild_config import ConfigChange
 from scheduler.services import Services
@@ -75,19 +83,10 @@ STATUS_MARKS = {
 }
 
 
-def ensure_server_manager(interaction: discord.Interaction) -> None:
-    """Manage Server or Administrator: a manager role is not enough to change settings."""
-    perms = interaction.permissions
-    if not (perms.manage_guild or perms.administrator):
-        raise NotAllowed(
-            "Only members with the Manage Server permission can see or change Cadence's "
-            "settings here. The manager role may use /scheduler status and /schedule."
-        )
-
-
 @app_commands.guild_only()
 @app_commands.default_permissions(administrator=True)
 class SchedulerAdmin(
+    ApiTokenCommands,
     commands.GroupCog,
     group_name="scheduler",
     group_description="Cadence's status and this server's settings",
@@ -104,6 +103,7 @@ class SchedulerAdmin(
         self.started_at = services.started_at
         self.database_size = services.database_size
         self.default_timezone = services.zones.default_timezone
+        self.api_tokens = services.api_tokens
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
