@@ -14,6 +14,9 @@ from storage import (
     ConstraintError,
     Database,
     DuplicateApiTokenError,
+    GuildSettingsRepository,
+    latest_version,
+    migrate,
 )
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123_000, tzinfo=UTC)
@@ -105,3 +108,22 @@ async def test_touch_writes_at_most_once_a_minute(tokens: ApiTokenRepository) ->
 async def test_a_bad_scope_is_refused(tokens: ApiTokenRepository) -> None:
     with pytest.raises(ValueError, match="admin"):
         await tokens.create(GUILD, "x", "admin", digest(1), ALICE, T0)  # type: ignore[arg-type]
+
+
+async def test_a_schema_1_database_is_upgraded_with_its_data(
+    database_target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = "postgres" if database_target.startswith("postgresql") else "sqlite"
+    first = migrate.load_migrations(backend)[:1]
+    monkeypatch.setattr(migrate, "load_migrations", lambda backend="sqlite": first)
+    async with Database.open(database_target) as old:
+        assert old.schema_version == 1
+        await GuildSettingsRepository(old).update(GUILD, T0, timezone="Europe/Berlin")
+    monkeypatch.undo()
+    async with Database.open(database_target) as db:
+        assert db.schema_version == 2 == latest_version()
+        assert (await GuildSettingsRepository(db).get(GUILD)).timezone == "Europe/Berlin"
+        made = await ApiTokenRepository(db).create(
+            GUILD, "ci", ApiTokenScope.READ, digest(1), ALICE, T0
+        )
+        assert await ApiTokenRepository(db).list_for_guild(GUILD) == [made]
