@@ -24,6 +24,7 @@ from storage import TOUCH_EVERY, ApiToken, ApiTokenRepository, ApiTokenScope, Au
 
 __all__ = [
     "MAX_LIVE_TOKENS",
+    "TOKEN_PATTERN",
     "TOKEN_PREFIX",
     "ApiTokens",
     "NewApiToken",
@@ -39,7 +40,8 @@ _SECRET_BYTES = 32
 MAX_LIVE_TOKENS = 25
 """Live tokens a guild may hold at once."""
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
-_TOKEN = re.compile(rf"{TOKEN_PREFIX}[A-Za-z0-9_-]{{43}}")
+TOKEN_PATTERN = re.compile(rf"{TOKEN_PREFIX}[A-Za-z0-9_-]{{43}}")
+"""What a token looks like (the log formatters scrub anything like it)."""
 NAME_EXAMPLE = "ci-deploy"
 
 
@@ -147,7 +149,7 @@ class ApiTokens:
         (at most once a minute). Whether its creator still has the right is the door's check
         (`discordside.access`)."""
         raw = raw.strip()
-        if not _TOKEN.fullmatch(raw):
+        if not TOKEN_PATTERN.fullmatch(raw):
             return None
         token = await self._tokens.get_by_hash(hash_token(raw))
         if token is None or not token.live:
