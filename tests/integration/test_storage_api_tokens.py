@@ -127,3 +127,20 @@ async def test_a_schema_1_database_is_upgraded_with_its_data(
             GUILD, "ci", ApiTokenScope.READ, digest(1), ALICE, T0
         )
         assert await ApiTokenRepository(db).list_for_guild(GUILD) == [made]
+
+
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        ("SELECT * FROM api_tokens WHERE token_hash = ?", "(token_hash=?)"),
+        (
+            "SELECT * FROM api_tokens WHERE guild_id = ? AND revoked_at IS NULL ORDER BY name, id",
+            "api_tokens_guild_name (guild_id=?)",
+        ),
+    ],
+    ids=["by-hash", "live-for-guild"],
+)
+async def test_lookups_use_an_index(sqlite_db: Database, query: str, index: str) -> None:
+    plan = await sqlite_db.fetch_all(f"EXPLAIN QUERY PLAN {query}", (1,))
+    text = " ".join(str(row[-1]) for row in plan)
+    assert "SEARCH api_tokens USING INDEX" in text and index in text, text
