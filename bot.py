@@ -18,6 +18,7 @@ import discord
 from cogs.bot import CadenceBot, __version__
 from cogs.running import NotReadyError, running
 from config import DatabaseUrl, Settings, SettingsError, describe_settings, load_settings
+from scheduler.api_tokens import TOKEN_PATTERN
 from storage import Database, DatabaseUnavailableError, SchemaTooNewError
 from storage.copy import TargetNotEmptyError, copy_database
 from telemetry import Metrics, configure_logging
@@ -232,6 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.log_level,
         fmt=settings.log_format,
         secrets=[settings.discord_token.reveal(), settings.database_url.password or ""],
+        patterns=[TOKEN_PATTERN],
     )
     log.info("Starting Cadence %s with %s", __version__, describe_settings(settings))
     try:

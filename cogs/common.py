@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from discordside.checks import manager_refusal
+from discordside.checks import MANAGE_SERVER, manager_refusal, manages_server
 from scheduler.errors import ScheduleError
 from scheduler.protocols import Notice
 from storage import DuplicateTaskError, NoticeLevel, TaskNotFoundError
@@ -53,12 +53,21 @@ async def ensure_manager(interaction: discord.Interaction) -> None:
     if guild is None or not isinstance(interaction.user, discord.Member):
         raise NotAllowed("Cadence's commands work in servers, not in direct messages.")
     perms = interaction.permissions
-    if perms.manage_guild or perms.administrator:
+    if manages_server(perms):
         return
     settings = await bot.services.repositories.guilds.get(guild.id)
     refusal = manager_refusal(interaction.user, perms, settings.manager_role_id)
     if refusal is not None:
         raise NotAllowed(refusal)
+
+
+def ensure_server_manager(interaction: discord.Interaction) -> None:
+    """Manage Server or Administrator: a manager role is not enough to change settings."""
+    if not manages_server(interaction.permissions):
+        raise NotAllowed(
+            f"Only members with {MANAGE_SERVER} can see or change Cadence's "
+            "settings here. The manager role may use /scheduler status and /schedule."
+        )
 
 
 def user_error(error: BaseException) -> tuple[str, str | None] | None:

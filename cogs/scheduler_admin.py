@@ -10,7 +10,6 @@ role can read `status` but can never change who the manager role is.
 from __future__ import annotations
 
 import logging
-import math
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -18,14 +17,23 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.common import INFO_COLOUR, OK_COLOUR, NotAllowed, ensure_manager, handle_error, reply
+from cogs.common import (
+    INFO_COLOUR,
+    OK_COLOUR,
+    ensure_manager,
+    ensure_server_manager,
+    handle_error,
+    reply,
+)
+from cogs.scheduler_tokens import ApiTokenCommands
+from cogs.status_text import duration_text, latency_text, notices_embed, runs_text, size_text
 from scheduler.errors import ScheduleError
 from scheduler.guild_config import ConfigChange
 from scheduler.services import Services
 from scheduler.summary import escape_markdown
 from scheduler.timezones import zone_suggestions
 from scheduler.triggers import parse_cron
-from storage import GuildSettings, MentionPolicy, Notice, NoticeLevel, RunStatus, TaskStatus
+from storage import GuildSettings, MentionPolicy, TaskStatus
 
 if TYPE_CHECKING:
     from cogs.bot import CadenceBot
@@ -61,12 +69,6 @@ LABELS = {
     "mention_policy": "Mention policy",
 }
 NOTICES_SHOWN = 10
-LEVEL_MARKS = {
-    NoticeLevel.ERROR: "🔴 error",
-    NoticeLevel.WARNING: "🟠 warning",
-    NoticeLevel.INFO: "🔵 info",
-    NoticeLevel.OK: "🟢 ok",
-}
 STATUS_MARKS = {
     TaskStatus.ACTIVE: "▶ active",
     TaskStatus.PAUSED: "⏸ paused",
@@ -75,19 +77,10 @@ STATUS_MARKS = {
 }
 
 
-def ensure_server_manager(interaction: discord.Interaction) -> None:
-    """Manage Server or Administrator: a manager role is not enough to change settings."""
-    perms = interaction.permissions
-    if not (perms.manage_guild or perms.administrator):
-        raise NotAllowed(
-            "Only members with the Manage Server permission can see or change Cadence's "
-            "settings here. The manager role may use /scheduler status and /schedule."
-        )
-
-
 @app_commands.guild_only()
 @app_commands.default_permissions(administrator=True)
 class SchedulerAdmin(
+    ApiTokenCommands,
     commands.GroupCog,
     group_name="scheduler",
     group_description="Cadence's status and this server's settings",
@@ -104,6 +97,7 @@ class SchedulerAdmin(
         self.started_at = services.started_at
         self.database_size = services.database_size
         self.default_timezone = services.zones.default_timezone
+        self.api_tokens = services.api_tokens
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
@@ -334,76 +328,6 @@ class SchedulerAdmin(
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-def notices_embed(unread: list[Notice], total: int, *, has_dev_channel: bool) -> discord.Embed:
-    """The guild's unread notices, newest first (shown once, then marked read)."""
-    if not unread:
-        return discord.Embed(
-            title="Notices",
-            colour=INFO_COLOUR,
-            description=(
-                "No unread notices. Without a dev channel, failures and reports wait here; "
-                "set one with `/scheduler config dev_channel:` to get them as they happen."
-            ),
-        )
-    lines = []
-    for notice in unread:
-        body = " ".join(notice.body.split())
-        if len(body) > 200:
-            body = body[:199] + "…"
-        lines.append(
-            f"{LEVEL_MARKS.get(notice.level, notice.level)} · "
-            f"<t:{int(notice.created_at.timestamp())}:f> · **{notice.title[:150]}**"
-            + (f"\n{body}" if body else "")
-        )
-    more = total - len(unread)
-    if more > 0:
-        lines.append(f"… and {more} more: run /scheduler status again to see them.")
-    if not has_dev_channel:
-        lines.append("These are now marked read. Set a dev channel to get them as they happen.")
-    return discord.Embed(
-        title=f"Unread notices ({total})", colour=0xE67E22, description="\n".join(lines)[:4096]
-    )
-
-
-def runs_text(counts: dict[str, int]) -> str:
-    attempted = sum(counts.get(s, 0) for s in ("ok", "failed", "unknown", "running"))
-    failures = counts.get(RunStatus.FAILED, 0) + counts.get(RunStatus.UNKNOWN, 0)
-    text = f"**{attempted}** run(s), **{failures}** failed"
-    details = [
-        f"{status} {counts[status]}"
-        for status in ("ok", "failed", "unknown", "missed", "skipped", "running")
-        if counts.get(status)
-    ]
-    return text + (f" ({', '.join(details)})" if details else "")
-
-
-def duration_text(span: timedelta) -> str:
-    seconds = max(0, int(span.total_seconds()))
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, seconds = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h {minutes}m"
-    if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m {seconds}s"
-
-
-def latency_text(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "not measured yet"
-    return f"{seconds * 1000:.0f} ms"
-
-
-def size_text(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
 
 
 def _manager_role(role: discord.Role) -> int:

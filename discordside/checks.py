@@ -32,6 +32,7 @@ from storage import (
 )
 
 __all__ = [
+    "MANAGE_SERVER",
     "Postable",
     "approve_mentions",
     "check_can_embed",
@@ -39,6 +40,7 @@ __all__ = [
     "check_import_entries",
     "check_import_entry",
     "manager_refusal",
+    "manages_server",
     "webhook_parent",
 ]
 
@@ -46,16 +48,26 @@ Postable = discord.TextChannel | discord.Thread
 """Where a task may post: a text or announcement channel, or a thread."""
 
 
+MANAGE_SERVER = "the Manage Server permission"
+"""The permission that lets a member manage Cadence's settings (Administrator implies it)."""
+
+
+def manages_server(permissions: discord.Permissions) -> bool:
+    """Manage Server or Administrator: who may change Cadence's settings and API tokens.
+    (A guild owner's guild permissions include both.)"""
+    return permissions.manage_guild or permissions.administrator
+
+
 def manager_refusal(
     member: discord.Member, permissions: discord.Permissions, manager_role_id: int | None
 ) -> str | None:
     """Why `member` may not manage Cadence's tasks (None: they may): Manage Server,
     Administrator, or the guild's manager role."""
-    if permissions.manage_guild or permissions.administrator:
+    if manages_server(permissions):
         return None
     if manager_role_id and any(role.id == manager_role_id for role in member.roles):
         return None
-    needed = "the Manage Server permission"
+    needed = MANAGE_SERVER
     if manager_role_id:
         needed += f" or the <@&{manager_role_id}> role"
     return f"You need {needed} to use Cadence's commands in this server."

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from config import Settings
+from scheduler.api_tokens import ApiTokens
 from scheduler.clock import Clock
 from scheduler.control import GuildLifecycle, TaskControl
 from scheduler.engine import Engine
@@ -31,6 +32,7 @@ class Services:
     zones: TaskZones
     guild_config: GuildConfig
     lifecycle: GuildLifecycle
+    api_tokens: ApiTokens
     clock: Clock
     notify: Callable[[Notice], None]
     """Queue a notice for a dev channel (folded with others of its kind)."""
@@ -90,6 +92,7 @@ def build_services(
         zones=zones,
         guild_config=guild_config,
         lifecycle=lifecycle,
+        api_tokens=ApiTokens(stores.api_tokens, stores.audit, clock),
         clock=clock,
         notify=engine.notify,
         started_at=lambda: engine.started_at,

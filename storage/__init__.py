@@ -10,10 +10,12 @@ or APScheduler.
 
 from __future__ import annotations
 
+from storage.api_tokens import TOUCH_EVERY, ApiTokenRepository
 from storage.audit import AuditRepository
 from storage.database import ConstraintError, Database, masked_url
 from storage.errors import (
     DatabaseUnavailableError,
+    DuplicateApiTokenError,
     DuplicateTaskError,
     RunExistsError,
     RunNotFoundError,
@@ -24,6 +26,8 @@ from storage.guilds import SETTING_DEFAULTS, GuildSettingsRepository
 from storage.migrate import latest_version
 from storage.models import (
     UNSET,
+    ApiToken,
+    ApiTokenScope,
     AuditEntry,
     CatchUp,
     GuildSettings,
@@ -67,8 +71,12 @@ __all__ = [
     "GUILD_LEFT_REASON",
     "NO_MENTIONS",
     "SETTING_DEFAULTS",
+    "TOUCH_EVERY",
     "UNSET",
     "UPDATABLE_FIELDS",
+    "ApiToken",
+    "ApiTokenRepository",
+    "ApiTokenScope",
     "AuditEntry",
     "AuditRepository",
     "CatchUp",
@@ -77,6 +85,7 @@ __all__ = [
     "Database",
     "DatabaseUnavailableError",
     "Destination",
+    "DuplicateApiTokenError",
     "DuplicateTaskError",
     "Embed",
     "EmbedField",

@@ -8,6 +8,8 @@ from typing import Any
 
 from storage._codec import dump_json, load_json
 from storage.models import (
+    ApiToken,
+    ApiTokenScope,
     AuditEntry,
     CatchUp,
     GuildSettings,
@@ -34,6 +36,7 @@ from storage.timeconv import from_ms, from_ms_or_none, to_ms, to_ms_or_none
 
 __all__ = [
     "UPDATABLE_FIELDS",
+    "api_token_from_row",
     "audit_from_row",
     "guild_settings_from_row",
     "new_task_columns",
@@ -199,4 +202,19 @@ def notice_from_row(row: sqlite3.Row) -> Notice:
         body=row["body"],
         created_at=from_ms(row["created_at"]),
         read_at=from_ms_or_none(row["read_at"]),
+    )
+
+
+def api_token_from_row(row: sqlite3.Row) -> ApiToken:
+    """Build an ApiToken from a ``SELECT *`` row of ``api_tokens``."""
+    return ApiToken(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        name=row["name"],
+        scope=ApiTokenScope(row["scope"]),
+        token_hash=row["token_hash"],
+        created_by=row["created_by"],
+        created_at=from_ms(row["created_at"]),
+        last_used_at=from_ms_or_none(row["last_used_at"]),
+        revoked_at=from_ms_or_none(row["revoked_at"]),
     )

@@ -35,9 +35,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-TABLES = ("guild_settings", "tasks", "runs", "audit", "notices", "bot_state")
+TABLES = ("guild_settings", "tasks", "runs", "audit", "notices", "bot_state", "api_tokens")
 """Every table of the schema, parents before children."""
-_IDENTITY_TABLES = ("tasks", "runs", "audit", "notices")
+_IDENTITY_TABLES = ("tasks", "runs", "audit", "notices", "api_tokens")
 _CHUNK = 5_000
 
 

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DatabaseUnavailableError",
+    "DuplicateApiTokenError",
     "DuplicateTaskError",
     "RunExistsError",
     "RunNotFoundError",
@@ -52,6 +53,17 @@ class DuplicateTaskError(ValueError):
         else:
             message = f"A task named {value!r} already exists in this server."
         super().__init__(message)
+
+
+class DuplicateApiTokenError(ValueError):
+    """A live API token with the same name already exists in that guild."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"An API token named {name!r} already exists in this server. Pick another name, "
+            "or revoke that token first."
+        )
 
 
 class _LookupMessage(KeyError):

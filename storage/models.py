@@ -16,6 +16,8 @@ from storage.payloads import Destination, Payload
 
 __all__ = [
     "UNSET",
+    "ApiToken",
+    "ApiTokenScope",
     "AuditEntry",
     "CatchUp",
     "GuildSettings",
@@ -77,6 +79,11 @@ class RunTrigger(StrEnum):
 class MentionPolicy(StrEnum):
     CREATOR = "creator"
     NONE = "none"
+
+
+class ApiTokenScope(StrEnum):
+    READ = "read"
+    WRITE = "write"
 
 
 class NoticeLevel(StrEnum):
@@ -272,3 +279,23 @@ class Notice:
     body: str
     created_at: datetime
     read_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    """A guild's API token as stored: its name, scope and history, never the token itself
+    (only ``token_hash``, the hex SHA-256 of it)."""
+
+    id: int
+    guild_id: int
+    name: str
+    scope: ApiTokenScope
+    token_hash: str
+    created_by: int
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @property
+    def live(self) -> bool:
+        return self.revoked_at is None

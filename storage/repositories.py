@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from storage.api_tokens import ApiTokenRepository
 from storage.audit import AuditRepository
 from storage.database import Database
 from storage.guilds import GuildSettingsRepository
@@ -25,6 +26,7 @@ class Repositories:
     guilds: GuildSettingsRepository
     notices: NoticeRepository
     state: StateRepository
+    api_tokens: ApiTokenRepository
 
     @classmethod
     def over(cls, database: Database) -> Repositories:
@@ -35,4 +37,5 @@ class Repositories:
             guilds=GuildSettingsRepository(database),
             notices=NoticeRepository(database),
             state=StateRepository(database),
+            api_tokens=ApiTokenRepository(database),
         )

@@ -502,14 +502,16 @@ class TaskRepository:
         return await self.resume_guild(guild_id, GUILD_LEFT_REASON, at)
 
     async def delete_guild_data(self, guild_id: int) -> int:
-        """Delete the guild's tasks (and runs), audit trail, notices and settings at once;
-        return how many tasks went."""
+        """Delete the guild's tasks (and runs), audit trail, notices, API tokens and settings
+        at once; return how many tasks went."""
         async with self._db.transaction():
             query = """DELETE FROM tasks WHERE guild_id = ?"""
             deleted = await self._db.execute(query, (guild_id,))
             query = """DELETE FROM audit WHERE guild_id = ?"""
             await self._db.execute(query, (guild_id,))
             query = """DELETE FROM notices WHERE guild_id = ?"""
+            await self._db.execute(query, (guild_id,))
+            query = """DELETE FROM api_tokens WHERE guild_id = ?"""
             await self._db.execute(query, (guild_id,))
             query = """DELETE FROM guild_settings WHERE guild_id = ?"""
             await self._db.execute(query, (guild_id,))

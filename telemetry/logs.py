@@ -2,7 +2,8 @@
 
 A JSON line carries `time`, `level`, `logger`, `message`, and `guild_id`, `task_id` and
 `run_id` when the code that logged was working on one (see `log_context`). Both formats
-scrub the secrets they are given (the bot token, the client secret) from every line, as a
+scrub the secrets they are given (the bot token, the client secret) and anything matching the
+patterns they are given (API tokens, which are made while the bot runs) from every line, as a
 second fence behind the rule that secrets are never logged."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import contextlib
 import contextvars
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -40,9 +42,16 @@ def log_context(**ids: int | None) -> Iterator[None]:
 class RedactingFormatter(logging.Formatter):
     """The plain text format, with secrets replaced by `[redacted]`."""
 
-    def __init__(self, secrets: Iterable[str] = (), fmt: str = TEXT_FORMAT) -> None:
+    def __init__(
+        self,
+        secrets: Iterable[str] = (),
+        fmt: str = TEXT_FORMAT,
+        *,
+        patterns: Iterable[re.Pattern[str]] = (),
+    ) -> None:
         super().__init__(fmt)
         self._secrets = tuple(s for s in secrets if len(s) >= 4)  # never "" or a stray letter
+        self._patterns = tuple(patterns)
 
     def format(self, record: logging.LogRecord) -> str:
         return self.scrub(super().format(record))
@@ -51,6 +60,8 @@ class RedactingFormatter(logging.Formatter):
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
+        for pattern in self._patterns:
+            text = pattern.sub(REDACTED, text)
         return text
 
 
@@ -78,10 +89,17 @@ class JsonFormatter(RedactingFormatter):
         return self.scrub(json.dumps(out, ensure_ascii=False, default=str))
 
 
-def configure_logging(level: str, *, fmt: str = "text", secrets: Iterable[str] = ()) -> None:
+def configure_logging(
+    level: str,
+    *,
+    fmt: str = "text",
+    secrets: Iterable[str] = (),
+    patterns: Iterable[re.Pattern[str]] = (),
+) -> None:
     """Send every log line to stderr in `fmt` (`text` or `json`), quieting chatty libraries."""
     handler = logging.StreamHandler(sys.stderr)
-    formatter = JsonFormatter(secrets) if fmt == "json" else RedactingFormatter(secrets)
+    kind = JsonFormatter if fmt == "json" else RedactingFormatter
+    formatter = kind(secrets, patterns=patterns)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -115,7 +115,7 @@ async def test_the_group_is_guild_only_and_for_administrators(app: App) -> None:
     assert command.get("contexts") in ([0], None)
     assert not command.get("dm_permission", False)
     names = {option["name"] for option in command["options"]}
-    assert names == {"status", "config"}
+    assert names == {"status", "config", "api-token"}
 
 
 # --------------------------------------------------------------------------- status

@@ -10,12 +10,16 @@ from pathlib import Path
 import pytest
 
 from storage import (
+    ApiTokenRepository,
+    ApiTokenScope,
     AuditRepository,
+    ChannelDestination,
     Database,
     GuildSettingsRepository,
     NewTask,
     NoticeLevel,
     NoticeRepository,
+    Payload,
     RunRepository,
     RunStatus,
     RunTrigger,
@@ -23,6 +27,7 @@ from storage import (
     TaskKind,
     TaskRepository,
     TaskSource,
+    Variant,
 )
 from storage.copy import TABLES, TargetNotEmptyError, check, copy_database
 from tests.integration.test_bot_process import TOKEN, run_bot
@@ -53,8 +58,8 @@ async def fill(db: Database) -> None:
             created_at=T0,
             guild_id=GUILD,
             created_by=GUILD - 2,
-            payload={"variants": [{"content": f"line one\nline 'two' {i}", "embed": None}]},
-            destinations=[{"type": "channel", "channel_id": str(GUILD - 3)}],
+            payload=Payload(variants=(Variant(content=f"line one\nline 'two' {i}"),)),
+            destinations=(ChannelDestination(channel_id=GUILD - 3),),
             next_run_at=T0 + timedelta(hours=i),
         )
         made.append(await tasks.create(new))
@@ -78,6 +83,11 @@ async def fill(db: Database) -> None:
     await AuditRepository(db).add(GUILD, made[0].id, None, "created", {"via": "import"}, at=T0)
     await NoticeRepository(db).add(None, NoticeLevel.WARNING, "kind", "Title", "Body ✓", T0)
     await StateRepository(db).set("command_tree_hash", "abc123")
+    tokens = ApiTokenRepository(db)
+    await tokens.create(GUILD, "ci-bot", ApiTokenScope.WRITE, "a" * 64, GUILD - 2, T0)
+    await tokens.create(GUILD, "old", ApiTokenScope.READ, "b" * 64, GUILD - 2, T0)
+    await tokens.touch((await tokens.get_by_hash("a" * 64)).id, T0)  # type: ignore[union-attr]
+    await tokens.revoke(GUILD, "old", T0 + timedelta(seconds=1))
 
 
 async def test_sqlite_to_postgresql_to_sqlite_is_identical(
@@ -104,6 +114,7 @@ async def test_sqlite_to_postgresql_to_sqlite_is_identical(
         "audit": 1,
         "notices": 1,
         "bot_state": 1,
+        "api_tokens": 2,
     }
 
 
@@ -123,6 +134,11 @@ async def test_the_copy_reads_back_the_same_records_and_ids_go_on(
             new = NewTask(name="after", kind=TaskKind.DATE, spec="x", created_at=T0, guild_id=1)
             created = await TaskRepository(target).create(new)
             assert created.id > max(t.id for t in before)
+            tokens = await ApiTokenRepository(source).list_for_guild(GUILD, include_revoked=True)
+            copied = ApiTokenRepository(target)
+            assert await copied.list_for_guild(GUILD, include_revoked=True) == tokens
+            later = await copied.create(GUILD, "new", ApiTokenScope.READ, "c" * 64, 1, T0)
+            assert later.id > max(t.id for t in tokens)
 
 
 async def test_a_target_with_rows_is_refused_and_left_alone(

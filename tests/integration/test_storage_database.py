@@ -26,7 +26,7 @@ from storage import (
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-TABLES = {"guild_settings", "tasks", "runs", "audit", "notices", "bot_state"}
+TABLES = {"guild_settings", "tasks", "runs", "audit", "notices", "bot_state", "api_tokens"}
 INDEXES = {
     "guild_settings_left_at",
     "tasks_guild_name",

@@ -14,6 +14,8 @@ import pytest
 
 from storage import (
     GUILD_LEFT_REASON,
+    ApiTokenRepository,
+    ApiTokenScope,
     AuditRepository,
     CatchUp,
     ChannelDestination,
@@ -642,6 +644,7 @@ async def test_delete_guild_data_removes_only_that_guild(
         await audit.add(guild, task.id, 1, "created", {}, at=T0)
         await notices.add(guild, NoticeLevel.INFO, "k", "title", "body", at=T0)
         await guilds.update(guild, T0, timezone="Europe/Paris")
+        await ApiTokenRepository(db).create(guild, "ci", ApiTokenScope.READ, f"{guild:064x}", 1, T0)
 
     assert await tasks.delete_guild_data(GUILD) == 1
 
@@ -650,10 +653,11 @@ async def test_delete_guild_data_removes_only_that_guild(
                (SELECT count(*) FROM runs),
                (SELECT count(*) FROM audit WHERE guild_id = ?1),
                (SELECT count(*) FROM notices WHERE guild_id = ?1),
-               (SELECT count(*) FROM guild_settings WHERE guild_id = ?1)
+               (SELECT count(*) FROM guild_settings WHERE guild_id = ?1),
+               (SELECT count(*) FROM api_tokens WHERE guild_id = ?1)
     """
-    assert tuple(await db.fetch_one(query, (GUILD,)) or ()) == (0, 1, 0, 0, 0)
-    assert tuple(await db.fetch_one(query, (OTHER,)) or ()) == (1, 1, 1, 1, 1)
+    assert tuple(await db.fetch_one(query, (GUILD,)) or ()) == (0, 1, 0, 0, 0, 0)
+    assert tuple(await db.fetch_one(query, (OTHER,)) or ()) == (1, 1, 1, 1, 1, 1)
 
 
 async def test_channel_filter_accepts_snowflakes_stored_as_strings(

@@ -8,6 +8,7 @@ import logging
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from scheduler.api_tokens import TOKEN_PATTERN, new_token
 from telemetry import JsonFormatter, Metrics, RedactingFormatter, log_context
 
 SECRET = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.very-secret-token-value"
@@ -97,3 +98,12 @@ def test_a_secret_never_leaves_in_a_log_line(formatter: logging.Formatter) -> No
     line = formatter.format(record("login with %s", SECRET, exc=True))
     assert SECRET not in line
     assert "[redacted]" in line
+
+
+@pytest.mark.parametrize("kind", [JsonFormatter, RedactingFormatter])
+def test_an_api_token_never_leaves_in_a_log_line(kind: type[RedactingFormatter]) -> None:
+    token = new_token()
+    formatter = kind(patterns=[TOKEN_PATTERN])
+    line = formatter.format(record("request with Bearer %s failed", token))
+    assert token not in line and token.removeprefix("cadence_") not in line
+    assert "Bearer [redacted] failed" in line
