@@ -11,6 +11,7 @@ import signal
 import sys
 import zoneinfo
 from collections.abc import Mapping, Sequence
+from secrets import token_bytes
 
 import aiohttp
 import discord
@@ -23,6 +24,10 @@ from storage import Database, DatabaseUnavailableError, SchemaTooNewError
 from storage.copy import TargetNotEmptyError, copy_database
 from telemetry import Metrics, configure_logging
 from web import ReadinessCheck, WebServer, build_app, build_metrics_app, readiness
+from web.api_tasks import TaskRoutes
+from web.auth import ApiAuth
+from web.http_rules import CursorCodec
+from web.limits import RateLimiter
 
 log = logging.getLogger("cadence")
 
@@ -106,7 +111,12 @@ def build_web_servers(
     watch_state(metrics, bot, checks)
     servers = []
     if settings.web_port is not None:
-        app = build_app(checks=checks, metrics=metrics)
+        auth = ApiAuth.for_bot(
+            bot.services.api_tokens, RateLimiter(settings.api_rate_per_second, 20), bot
+        )
+        # Cursors are signed with a key of this process: a restart starts paging anew.
+        tasks = TaskRoutes(bot.services.repositories.tasks, auth, CursorCodec(token_bytes(32)))
+        app = build_app(checks=checks, metrics=metrics, routes=[tasks.add_to])
         servers.append(WebServer(app, settings.web_host, settings.web_port))
     if settings.metrics_port is not None:
         app = build_metrics_app(checks=checks, metrics=metrics)

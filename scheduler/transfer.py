@@ -85,11 +85,12 @@ def export_tasks(tasks: Iterable[Task], *, guild_id: int, at: datetime) -> dict[
         "version": VERSION,
         "guild_id": str(guild_id),
         "exported_at": at.isoformat(),
-        "tasks": [_export_one(task) for task in tasks],
+        "tasks": [export_entry(task) for task in tasks],
     }
 
 
-def _export_one(task: Task) -> dict[str, Any]:
+def export_entry(task: Task) -> dict[str, Any]:
+    """One task as the export document (and the web API's task object) shows it."""
     destinations = []
     for dest in task.destinations:
         stored = encode_destination(dest)

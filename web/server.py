@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from aiohttp import web
 
@@ -28,12 +28,19 @@ MAX_BODY_BYTES = 1024 * 1024
 _METRICS = web.AppKey("metrics", Metrics)
 
 
-def build_app(*, checks: Mapping[str, ReadinessCheck], metrics: Metrics) -> web.Application:
-    """The web side: health, readiness and metrics now; the API and the dashboard mount here."""
+def build_app(
+    *,
+    checks: Mapping[str, ReadinessCheck],
+    metrics: Metrics,
+    routes: Sequence[Callable[[web.Application], None]] = (),
+) -> web.Application:
+    """The web side: health, readiness, metrics, and each of `routes` (the API's parts)."""
     app = web.Application(
         client_max_size=MAX_BODY_BYTES, middlewares=[_timing_middleware, problem_middleware]
     )
     _add_operator_routes(app, checks, metrics)
+    for add in routes:
+        add(app)
     return app
 
 

@@ -1,0 +1,186 @@
+"""The web API's read routes and its authorization, over real HTTP, against the real bot
+in-process and fakediscord: tokens, other guilds, demoted creators, rate limits, paging."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from telemetry import Metrics
+from tests.commands.harness import App
+from web import WebServer, build_app
+from web.api_tasks import TaskRoutes
+from web.auth import ApiAuth
+from web.http_rules import CursorCodec
+from web.limits import RateLimiter
+from web.problems import PROBLEM_JSON
+
+
+class Api:
+    def __init__(self, app: App, base: str, http: aiohttp.ClientSession) -> None:
+        self.app, self.base, self.http = app, base, http
+
+    async def token(self, name: str, scope: str = "read", member: Any = None, guild: Any = None):  # type: ignore[no-untyped-def]
+        s = self.app.scene
+        made = await self.app.bot.services.api_tokens.create(
+            (guild or s.guild).id, name, scope, (member or s.admin).id
+        )
+        return made.token
+
+    async def get(self, path: str, token: str | None) -> tuple[int, Any, aiohttp.ClientResponse]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with self.http.get(self.base + path, headers=headers) as resp:
+            body = await resp.json(content_type=None) if resp.status != 304 else None
+            return resp.status, body, resp
+
+
+@pytest.fixture
+async def api(app: App) -> AsyncIterator[Api]:
+    services = app.bot.services
+    auth = ApiAuth.for_bot(services.api_tokens, RateLimiter(5, 20), app.bot)
+    routes = TaskRoutes(services.repositories.tasks, auth, CursorCodec(b"k" * 32))
+    server = WebServer(
+        build_app(checks={}, metrics=Metrics(), routes=[routes.add_to]), "127.0.0.1", 0
+    )
+    await server.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            yield Api(app, f"http://127.0.0.1:{server.port}", http)
+    finally:
+        await server.stop()
+
+
+async def make_tasks(app: App, count: int, guild: Any = None, admin: Any = None) -> None:
+    s = app.scene
+    for number in range(count):
+        await app.answer(
+            admin or s.admin,
+            "cron",
+            guild=guild or s.guild,
+            name=f"task {number:02d}",
+            cron="0 9 * * *",
+            channel=s.other_general if guild is not None else s.general,
+            message=f"post {number}",
+        )
+
+
+async def test_a_task_reads_as_its_export_entry_plus_read_only_fields(api: Api) -> None:
+    s = api.app.scene
+    await make_tasks(api.app, 1)
+    token = await api.token("reader")
+    status, body, _ = await api.get(f"/api/v1/guilds/{s.guild.id}/tasks", token)
+    assert status == 200 and body["next_cursor"] is None
+    [item] = body["items"]
+    assert item["name"] == "task 00" and item["kind"] == "cron" and item["spec"] == "0 9 * * *"
+    assert item["destinations"] == [{"type": "channel", "channel_id": str(s.general.id)}]
+    assert item["payload"]["variants"][0]["content"] == "post 0"
+    assert isinstance(item["id"], str) and item["created_by"] == str(s.admin.id)
+    assert item["next_run_at"].endswith("T09:00:00Z") and item["run_count"] == 0
+    status, one, resp = await api.get(f"/api/v1/guilds/{s.guild.id}/tasks/{item['id']}", token)
+    assert status == 200 and one == item
+    tag = resp.headers["ETag"]
+    async with api.http.get(
+        f"{api.base}/api/v1/guilds/{s.guild.id}/tasks/{item['id']}",
+        headers={"Authorization": f"Bearer {token}", "If-None-Match": tag},
+    ) as again:
+        assert again.status == 304
+
+
+async def test_paging_filters_and_bad_parameters(api: Api) -> None:
+    s = api.app.scene
+    await make_tasks(api.app, 5)
+    token = await api.token("reader")
+    path = f"/api/v1/guilds/{s.guild.id}/tasks?limit=2"
+    names: list[str] = []
+    cursor = None
+    while True:
+        status, body, _ = await api.get(path + (f"&cursor={cursor}" if cursor else ""), token)
+        assert status == 200 and len(body["items"]) <= 2
+        names += [t["name"] for t in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert names == [f"task {n:02d}" for n in range(5)]
+    status, body, _ = await api.get(f"/api/v1/guilds/{s.guild.id}/tasks?q=TASK%2003", token)
+    assert [t["name"] for t in body["items"]] == ["task 03"]
+    status, body, _ = await api.get(
+        f"/api/v1/guilds/{s.guild.id}/tasks?status=paused&kind=cron", token
+    )
+    assert status == 200 and body["items"] == []
+    status, body, resp = await api.get(
+        f"/api/v1/guilds/{s.guild.id}/tasks?status=sleeping&limit=500", token
+    )
+    assert status == 422 and resp.content_type == PROBLEM_JSON
+    assert {e["field"] for e in body["errors"]} == {"status", "limit"}
+    first = await api.get(path, token)
+    cursor = first[1]["next_cursor"]
+    status, body, _ = await api.get(
+        f"/api/v1/guilds/{s.guild.id}/tasks?limit=2&status=active&cursor={cursor}", token
+    )
+    assert status == 400  # a cursor made for other filters
+
+
+async def test_no_token_reads_another_guilds_tasks(api: Api) -> None:
+    s = api.app.scene
+    await make_tasks(api.app, 1)
+    await make_tasks(api.app, 1, guild=s.other, admin=s.other_admin)
+    ours = await api.token("ours")
+    theirs = await api.token("theirs", guild=s.other, member=s.other_admin)
+    _, body, _ = await api.get(f"/api/v1/guilds/{s.other.id}/tasks", theirs)
+    their_task = body["items"][0]["id"]
+    for path in (
+        f"/api/v1/guilds/{s.other.id}/tasks",
+        f"/api/v1/guilds/{s.other.id}/tasks/{their_task}",
+    ):
+        status, body, _ = await api.get(path, ours)
+        assert status == 404, path
+        assert "Elsewhere" not in str(body) and str(their_task) not in str(body)
+    # Their task id under our guild's path is not found either.
+    status, _, _ = await api.get(f"/api/v1/guilds/{s.guild.id}/tasks/{their_task}", ours)
+    assert status == 404
+    # Their cursor is refused in our guild.
+    await make_tasks(api.app, 2, guild=s.other, admin=s.other_admin)
+    _, body, _ = await api.get(f"/api/v1/guilds/{s.other.id}/tasks?limit=1", theirs)
+    status, _, _ = await api.get(
+        f"/api/v1/guilds/{s.guild.id}/tasks?limit=1&cursor={body['next_cursor']}", ours
+    )
+    assert status == 400
+
+
+async def test_missing_unknown_revoked_and_demoted_tokens(api: Api) -> None:
+    s = api.app.scene
+    path = f"/api/v1/guilds/{s.guild.id}/tasks"
+    status, body, resp = await api.get(path, None)
+    assert status == 401 and resp.headers["WWW-Authenticate"].startswith("Bearer")
+    status, _, _ = await api.get(path, "cadence_" + "x" * 43)
+    assert status == 401
+    token = await api.token("soon-revoked")
+    assert (await api.get(path, token))[0] == 200
+    await api.app.bot.services.api_tokens.revoke(s.guild.id, "soon-revoked", s.admin.id)
+    assert (await api.get(path, token))[0] == 401
+    token = await api.token("admins")
+    s.admin.roles.clear()  # demoted: the token acts with its creator's rights, checked each use
+    await api.app.fd.member_updated(s.admin)
+    for _ in range(50):
+        status, body, _ = await api.get(path, token)
+        if status == 403:
+            break
+        await asyncio.sleep(0.1)
+    assert status == 403 and "no longer has the Manage Server permission" in body["detail"]
+
+
+async def test_a_token_over_its_rate_gets_429_with_retry_after(api: Api) -> None:
+    s = api.app.scene
+    token = await api.token("busy")
+    path = f"/api/v1/guilds/{s.guild.id}/tasks"
+    answers = [await api.get(path, token) for _ in range(21)]
+    assert [a[0] for a in answers[:20]] == [200] * 20
+    status, body, resp = answers[20]
+    assert body["type"].endswith("rate-limited")
+    assert status == 429 and int(resp.headers["Retry-After"]) >= 1
+    other = await api.token("calm")
+    assert (await api.get(path, other))[0] == 200  # each token has its own budget
