@@ -171,6 +171,9 @@ async def test_no_schedule_subcommand_works_for_a_member_without_the_right(
         ("config", {"timezone": "Europe/Berlin", "mention_policy": "none"}),
         ("config", {"manager_role": "managers"}),
         ("config", {"clear": "manager_role"}),
+        ("api-token create", {"name": "sneaky", "scope": "write"}),
+        ("api-token list", {}),
+        ("api-token revoke", {"name": "sneaky"}),
     ],
 )
 async def test_no_scheduler_subcommand_works_for_a_member_without_the_right(
@@ -184,12 +187,15 @@ async def test_no_scheduler_subcommand_works_for_a_member_without_the_right(
         s.guild, s.member, f"scheduler {command}", bypass_permissions=True, **options
     )
     await assert_refused_quietly(app, handle, before, since)
+    assert await app.bot.services.api_tokens.list_for_guild(s.guild.id) == []
 
 
-async def test_the_scheduler_table_covers_both_subcommands(app: App) -> None:
+async def test_the_scheduler_table_covers_every_subcommand(app: App) -> None:
     command = app.fd.commands.find(app.scene.guild.id, "scheduler")
     assert command is not None
-    assert {o["name"] for o in command["options"]} == {"status", "config"}
+    options = {o["name"]: o for o in command["options"]}
+    assert set(options) == {"status", "config", "api-token"}
+    assert {o["name"] for o in options["api-token"]["options"]} == {"create", "list", "revoke"}
 
 
 # --------------------------------------------------------------------------- panels
