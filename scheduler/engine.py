@@ -42,7 +42,7 @@ from storage import (
     TaskStatus,
 )
 from storage.timeconv import to_ms
-from telemetry import Metrics
+from telemetry import Metrics, log_context
 
 log = logging.getLogger(__name__)
 
@@ -382,7 +382,8 @@ class Engine:
         task, runs = item.task, item.runs
         if len(runs) == 1:
             self._observe_start(runs[0])
-            outcome = await self.runner.execute(task, runs[0].scheduled_for)
+            with log_context(guild_id=task.guild_id, task_id=task.id, run_id=runs[0].id):
+                outcome = await self.runner.execute(task, runs[0].scheduled_for)
             self.finisher.finish(task, runs[0], outcome)  # written with others; not awaited
             return
         await self._execute_in_turn(task, list(runs))
@@ -414,7 +415,8 @@ class Engine:
         restart's "runs interrupted" notice already lists it.
         """
         self._observe_start(run)
-        outcome = await self.runner.execute(task, run.scheduled_for, resend=resend)
+        with log_context(guild_id=task.guild_id, task_id=task.id, run_id=run.id):
+            outcome = await self.runner.execute(task, run.scheduled_for, resend=resend)
         return await self.finisher.finish(
             task, run, outcome, notify=not (resend and outcome.unknown)
         )

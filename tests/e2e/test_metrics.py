@@ -4,6 +4,7 @@ fakediscord injecting faults, rate limits and a gateway outage."""
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from datetime import UTC, datetime, timedelta
 
@@ -77,9 +78,10 @@ async def test_metrics_move_as_runs_post_retry_and_fail_and_readiness_follows_th
         times=1,
         retry_after=0.2,
     )
+    fd.settings.rate_limits = True  # Discord's own limits and headers, as well
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    await bot.start(METRICS_PORT=str(port))
+    await bot.start(METRICS_PORT=str(port), LOG_FORMAT="json")
     async with aiohttp.ClientSession() as http:
         before = await scrape(http, base)
         assert value(before, "cadence_runs_total", status="ok", trigger="schedule") == 0
@@ -123,3 +125,10 @@ async def test_metrics_move_as_runs_post_retry_and_fail_and_readiness_follows_th
 
         await until(ready, 20, "/readyz to recover with the gateway")
     assert await bot.stop() == 0
+    # JSON log lines say which guild, task and run a line was about, where one is known.
+    records = [json.loads(line) for line in bot.log().splitlines() if line.strip()]
+    about_runs = [r for r in records if "run_id" in r]
+    assert about_runs, "no log line carried a run id"
+    assert all(r["guild_id"] == scene.guild.id and "task_id" in r for r in about_runs)
+    retry_lines = [r for r in records if "transient error" in r["message"]]
+    assert retry_lines and all("run_id" in r for r in retry_lines)
