@@ -24,7 +24,7 @@ from storage import Database, DatabaseUnavailableError, SchemaTooNewError
 from storage.copy import TargetNotEmptyError, copy_database
 from telemetry import Metrics, configure_logging
 from web import ReadinessCheck, WebServer, build_app, build_metrics_app, readiness
-from web.api_tasks import TaskRoutes
+from web.api import ApiContext, api_routes
 from web.auth import ApiAuth
 from web.http_rules import CursorCodec
 from web.limits import RateLimiter
@@ -115,8 +115,8 @@ def build_web_servers(
             bot.services.api_tokens, RateLimiter(settings.api_rate_per_second, 20), bot
         )
         # Cursors are signed with a key of this process: a restart starts paging anew.
-        tasks = TaskRoutes(bot.services.repositories.tasks, auth, CursorCodec(token_bytes(32)))
-        app = build_app(checks=checks, metrics=metrics, routes=[tasks.add_to])
+        context = ApiContext(bot.services, bot, auth, CursorCodec(token_bytes(32)))
+        app = build_app(checks=checks, metrics=metrics, routes=api_routes(context))
         servers.append(WebServer(app, settings.web_host, settings.web_port))
     if settings.metrics_port is not None:
         app = build_metrics_app(checks=checks, metrics=metrics)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import discord
 from aiohttp import web
@@ -31,7 +32,21 @@ __all__ = ["ApiAuth", "Caller"]
 
 log = logging.getLogger(__name__)
 
-Caller = ApiToken
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who a request acts as, once authorized for one guild."""
+
+    guild_id: int
+    member_id: int
+    """The member whose rights the request carries (for a token: the member who made it)."""
+    can_write: bool
+    label: str
+    """How audit entries name the door, e.g. `api token “deploys”`."""
+    token: ApiToken | None = None
+    """The API token that authenticated the request, if one did."""
+
 RightsCheck = Callable[[int, int], Awaitable[str | None]]
 """(guild id, member id) -> why that member may not act, or None."""
 
@@ -87,7 +102,13 @@ class ApiAuth:
                 ) from None
             if refused is not None:
                 raise Problem(403, refused, kind="creator-lost-rights")
-        return token
+        return Caller(
+            guild_id=guild_id,
+            member_id=token.created_by,
+            can_write=token.scope == ApiTokenScope.WRITE,
+            label=f"api token “{token.name}”",
+            token=token,
+        )
 
     async def _authenticate(self, request: web.Request) -> ApiToken:
         header = request.headers.get("Authorization", "")

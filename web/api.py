@@ -1,0 +1,38 @@
+"""The API's parts, assembled: what each route module is given, and the list of them.
+
+`bot.py` builds one `ApiContext` from the running bot and hands `api_routes(context)` to
+`build_app`. Each route module has a class taking the context (or the pieces of it it uses)
+with an `add_to(app)` method, and a module-level `OPENAPI_PATHS` (path template -> method ->
+OpenAPI 3.1 operation object) that `web.openapi` gathers into `/api/v1/openapi.json`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import discord
+from aiohttp import web
+
+from scheduler.services import Services
+from web.api_tasks import TaskRoutes
+from web.auth import ApiAuth
+from web.http_rules import CursorCodec
+
+__all__ = ["ApiContext", "api_routes"]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiContext:
+    """Everything the API's route modules may use; nothing else reaches them."""
+
+    services: Services
+    client: discord.Client
+    """The running bot: its guild cache answers channel, permission and mention checks."""
+    auth: ApiAuth
+    cursors: CursorCodec
+
+
+def api_routes(context: ApiContext) -> list[Callable[[web.Application], None]]:
+    """Each route module's `add_to`, in the order they are registered."""
+    tasks = TaskRoutes(context.services.repositories.tasks, context.auth, context.cursors)
+    return [tasks.add_to]
