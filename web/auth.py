@@ -33,7 +33,6 @@ __all__ = ["ApiAuth", "Caller"]
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True, slots=True)
 class Caller:
     """Who a request acts as, once authorized for one guild."""
@@ -46,6 +45,7 @@ class Caller:
     """How audit entries name the door, e.g. `api token “deploys”`."""
     token: ApiToken | None = None
     """The API token that authenticated the request, if one did."""
+
 
 RightsCheck = Callable[[int, int], Awaitable[str | None]]
 """(guild id, member id) -> why that member may not act, or None."""
