@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.commands.api_harness import Api, serving_api
 from tests.commands.harness import App, Scene, build_scene, started_app
 
 
@@ -26,3 +27,10 @@ def app_settings() -> dict[str, str]:
 async def app(scene: Scene, tmp_path: Path, app_settings: dict[str, str]) -> AsyncIterator[App]:
     async with started_app(scene, tmp_path / "cadence.db", app_settings) as started:
         yield started
+
+
+@pytest.fixture
+async def api(app: App) -> AsyncIterator[Api]:
+    """The in-process bot's web API on a free port, with a client for it."""
+    async with serving_api(app) as served:
+        yield served

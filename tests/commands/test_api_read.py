@@ -4,68 +4,9 @@ in-process and fakediscord: tokens, other guilds, demoted creators, rate limits,
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Any
 
-import aiohttp
-import pytest
-
-from telemetry import Metrics
-from tests.commands.harness import App
-from web import WebServer, build_app
-from web.api_tasks import TaskRoutes
-from web.auth import ApiAuth
-from web.http_rules import CursorCodec
-from web.limits import RateLimiter
+from tests.commands.api_harness import Api, make_tasks
 from web.problems import PROBLEM_JSON
-
-
-class Api:
-    def __init__(self, app: App, base: str, http: aiohttp.ClientSession) -> None:
-        self.app, self.base, self.http = app, base, http
-
-    async def token(self, name: str, scope: str = "read", member: Any = None, guild: Any = None):  # type: ignore[no-untyped-def]
-        s = self.app.scene
-        made = await self.app.bot.services.api_tokens.create(
-            (guild or s.guild).id, name, scope, (member or s.admin).id
-        )
-        return made.token
-
-    async def get(self, path: str, token: str | None) -> tuple[int, Any, aiohttp.ClientResponse]:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        async with self.http.get(self.base + path, headers=headers) as resp:
-            body = await resp.json(content_type=None) if resp.status != 304 else None
-            return resp.status, body, resp
-
-
-@pytest.fixture
-async def api(app: App) -> AsyncIterator[Api]:
-    services = app.bot.services
-    auth = ApiAuth.for_bot(services.api_tokens, RateLimiter(5, 20), app.bot)
-    routes = TaskRoutes(services.repositories.tasks, auth, CursorCodec(b"k" * 32))
-    server = WebServer(
-        build_app(checks={}, metrics=Metrics(), routes=[routes.add_to]), "127.0.0.1", 0
-    )
-    await server.start()
-    try:
-        async with aiohttp.ClientSession() as http:
-            yield Api(app, f"http://127.0.0.1:{server.port}", http)
-    finally:
-        await server.stop()
-
-
-async def make_tasks(app: App, count: int, guild: Any = None, admin: Any = None) -> None:
-    s = app.scene
-    for number in range(count):
-        await app.answer(
-            admin or s.admin,
-            "cron",
-            guild=guild or s.guild,
-            name=f"task {number:02d}",
-            cron="0 9 * * *",
-            channel=s.other_general if guild is not None else s.general,
-            message=f"post {number}",
-        )
 
 
 async def test_a_task_reads_as_its_export_entry_plus_read_only_fields(api: Api) -> None:
