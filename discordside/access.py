@@ -16,7 +16,7 @@ import discord
 
 from discordside.checks import MANAGE_SERVER, manages_server
 
-__all__ = ["CreatorRefusal", "creator_refusal"]
+__all__ = ["CreatorRefusal", "creator_refusal", "settings_refusal"]
 
 log = logging.getLogger(__name__)
 
@@ -59,3 +59,16 @@ async def creator_refusal(
         "no_permission",
         f"The token's creator no longer has {MANAGE_SERVER} in this server; create a new token.",
     )
+
+
+async def settings_refusal(client: discord.Client, guild_id: int, member_id: int) -> str | None:
+    """Why ``member_id`` may not manage this guild's settings and API tokens (None: they may),
+    worded for that member. The rule is `creator_refusal`'s: one rule, two wordings."""
+    refusal = await creator_refusal(client, guild_id, member_id)
+    if refusal is None:
+        return None
+    if refusal.reason == "no_permission":
+        return f"You need {MANAGE_SERVER} in this server to manage its API tokens."
+    if refusal.reason == "left":
+        return "You are not a member of this server."
+    return refusal.detail

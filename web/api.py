@@ -15,8 +15,10 @@ from aiohttp import web
 
 from scheduler.services import Services
 from web.api_tasks import TaskRoutes
+from web.api_token_routes import ApiTokenRoutes
 from web.auth import ApiAuth
 from web.http_rules import CursorCodec
+from web.pages import PageRoutes
 
 __all__ = ["ApiContext", "api_routes"]
 
@@ -35,4 +37,5 @@ class ApiContext:
 def api_routes(context: ApiContext) -> list[Callable[[web.Application], None]]:
     """Each route module's `add_to`, in the order they are registered."""
     tasks = TaskRoutes(context.services.repositories.tasks, context.auth, context.cursors)
-    return [tasks.add_to]
+    tokens = ApiTokenRoutes(context.services.api_tokens, context.auth, context.client)
+    return [tasks.add_to, tokens.add_to, PageRoutes().add_to]

@@ -1,0 +1,82 @@
+// The server's settings, as /scheduler config: read with GET /settings, saved as a merge patch
+// of what changed. Channels are picked from the server's channels; an empty value resets a
+// setting to its default (as `clear` does in the slash command).
+
+import { ApiError, guildPath, request } from "./api.js";
+import { loadChannels } from "./shapes.js";
+import { announce, field, fill, h, localZone } from "./ui.js";
+
+const WORDS = {
+  timezone: ["Time zone", "For tasks without their own zone, e.g. Europe/Berlin."],
+  dev_channel_id: ["Dev channel", "Where this server's failures and reports go."],
+  alert_channel_id: ["Alert channel", "Where notices for members go (default: the dev channel)."],
+  manager_role_id: ["Manager role (id)", "Members with this role may manage tasks."],
+  viewer_role_id: ["Viewer role (id)", "Members with this role may look, not change."],
+  summary_cron: ["Overview schedule", "When to post the task overview, e.g. 0 9 * * 1-5."],
+  summary_channel_id: ["Overview channel", "Where the overview goes (default: the dev channel)."],
+  mention_policy: ["Mentions", "creator: mentions the creator may make; none: no role pings."],
+};
+
+export async function render(main, { guildId }) {
+  const path = guildPath(guildId, "/settings");
+  const [answer, channels] = await Promise.all([request("GET", path), loadChannels(guildId)]);
+  let settings = answer.body;
+  let etag = answer.headers.get("ETag");
+  const controls = {};
+  const fields = Object.entries(settings).filter(([, v]) => typeof v !== "object" || v === null)
+    .map(([key, value]) => {
+      const [label, hint] = WORDS[key] || [key.replaceAll("_", " "), undefined];
+      let control;
+      if (typeof value === "boolean") {
+        control = h("input", { type: "checkbox", name: key, checked: value });
+      } else if (key.endsWith("channel_id") && channels.length) {
+        control = h("select", { name: key }, h("option", { value: "" }, "default"),
+          channels.filter((c) => !c.type.includes("thread")).map((c) =>
+            h("option", { value: c.id, selected: String(value) === c.id }, `#${c.name}`)));
+      } else if (key === "mention_policy") {
+        control = h("select", { name: key }, ["creator", "none"].map((v) =>
+          h("option", { value: v, selected: value === v }, v)));
+      } else {
+        control = h("input", { name: key, value: value ?? "",
+          list: key === "timezone" ? "zones" : null,
+          placeholder: key === "timezone" ? localZone() : "" });
+      }
+      control.id = `setting-${key}`;
+      controls[key] = control;
+      return field(label, control, { name: key, hint });
+    });
+  const zones = h("datalist", { id: "zones" },
+    (Intl.supportedValuesOf ? Intl.supportedValuesOf("timeZone") : []).map((z) =>
+      h("option", { value: z })));
+  const general = h("div", { class: "form-errors", role: "alert" });
+  const form = h("form", { class: "settings", novalidate: true }, general, fields, zones,
+    h("button", { type: "submit", class: "primary" }, "Save settings"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    fill(general);
+    for (const slot of form.querySelectorAll("[data-error-for]")) slot.textContent = "";
+    const patch = {};
+    for (const [key, control] of Object.entries(controls)) {
+      const value = control.type === "checkbox" ? control.checked : control.value.trim() || null;
+      if (JSON.stringify(value) !== JSON.stringify(settings[key] === undefined ? null
+        : typeof settings[key] === "number" ? String(settings[key]) : settings[key])) {
+        patch[key] = value;
+      }
+    }
+    try {
+      const headers = etag ? { "If-Match": etag } : {};
+      const saved = await request("PATCH", path, { body: patch, headers });
+      settings = saved.body;
+      etag = saved.headers.get("ETag");
+      announce("Settings saved.");
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      for (const e of err.problem.errors || []) {
+        const slot = form.querySelector(`[data-error-for="${CSS.escape(e.field)}"]`);
+        if (slot) slot.textContent = e.message;
+      }
+      fill(general, h("p", { class: "error" }, err.message));
+    }
+  });
+  fill(main, h("h1", {}, "Settings"), form);
+}
