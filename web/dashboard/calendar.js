@@ -1,5 +1,5 @@
-// The calendar: the next 7 or 30 days, how busy each day is and what posts when, in the
-// browser's local time. Built from each active task's /upcoming instants (at most 50 a task).
+// The calendar: today and the 6 (or 29) local days after it, how busy each day is and what
+// posts when, in the browser's local time. Built from each active task's /upcoming instants (at most 50 a task).
 
 import { getAll, guildPath } from "./api.js";
 import { upcoming } from "./shapes.js";
@@ -9,7 +9,7 @@ export async function render(main, { guildId }) {
   const days = new URLSearchParams(location.search).get("days") === "30" ? 30 : 7;
   const tasks = await getAll(guildPath(guildId, "/tasks?status=active&limit=100"));
   const now = new Date();
-  const until = new Date(now.getTime() + days * 86400000);
+  const until = new Date(now.getFullYear(), now.getMonth(), now.getDate() + days);
   const posts = [];
   await Promise.all(tasks.map(async (task) => {
     for (const iso of await upcoming(guildId, task.id, 50)) {
