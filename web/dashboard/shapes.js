@@ -5,13 +5,14 @@ import { ApiError, get, getAll, guildPath } from "./api.js";
 
 /** A channel of /channels: {id, name, type, parentId, lacks: ["send messages", ...]}. */
 function channelShape(c) {
-  const lacks = c.lacks ?? c.missing ?? c.bot_lacks ?? c.missing_permissions ?? [];
+  const raw = c.missing ?? c.lacks ?? c.bot_lacks ?? c.missing_permissions ?? [];
+  const names = Array.isArray(raw) ? raw : Object.keys(raw).filter((k) => raw[k]);
   return {
     id: String(c.id),
     name: c.name || String(c.id),
     type: c.type || "text",
     parentId: c.parent_id ? String(c.parent_id) : null,
-    lacks: Array.isArray(lacks) ? lacks.map(String) : Object.keys(lacks).filter((k) => lacks[k]),
+    lacks: names.map((name) => String(name).replaceAll("_", " ")),
   };
 }
 
@@ -45,7 +46,7 @@ export const KIND_WORDS = { cron: "cron", date: "once", interval: "every" };
 
 /** A preview answer, whatever its field names: {spec, description, nextRuns: [iso]}. */
 export function previewShape(body) {
-  const runs = body.next_runs ?? body.next ?? body.instants ?? body.runs ?? [];
+  const runs = body.next ?? body.next_runs ?? body.instants ?? body.runs ?? [];
   return {
     spec: body.spec ?? null,
     description: body.description ?? body.readable ?? body.sentence ?? body.summary ?? "",
@@ -56,6 +57,8 @@ export function previewShape(body) {
 /** The instants of /upcoming, as ISO strings. */
 export async function upcoming(guildId, taskId, count) {
   const body = await get(guildPath(guildId, `/tasks/${taskId}/upcoming?count=${count}`));
-  const items = Array.isArray(body) ? body : body.items ?? body.upcoming ?? body.next_runs ?? [];
+  const items = Array.isArray(body)
+    ? body
+    : body.items ?? body.upcoming ?? body.next ?? body.next_runs ?? [];
   return items.map((r) => (typeof r === "string" ? r : r.at || r.instant || r.scheduled_at));
 }
