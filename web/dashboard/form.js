@@ -228,13 +228,9 @@ function clearErrors(form, names) {
 /** Each error at its field (the API's dotted names), the rest in the box at the top. */
 function showFieldErrors(form, general, err, { quiet = false } = {}) {
   const rest = [];
+  const isDate = form.querySelector("#kind").value === "date";
   for (const e of err.problem.errors || []) {
-    const name = e.field === "spec" && form.querySelector("#kind").value === "date" ? "when" : e.field;
-    let slot = null;
-    for (let key = name; key && !slot; key = key.replace(/(\.[^.]*|\[\d+\])$/, "")) {
-      slot = form.querySelector(`[data-error-for="${CSS.escape(key)}"]`);
-      if (key === key.replace(/(\.[^.]*|\[\d+\])$/, "")) break;
-    }
+    const slot = slotFor(form, e.field === "spec" && isDate ? "when" : e.field);
     if (slot) slot.textContent = e.message;
     else rest.push(`${e.field}: ${e.message}`);
   }
@@ -242,6 +238,26 @@ function showFieldErrors(form, general, err, { quiet = false } = {}) {
   fill(general, h("p", { class: "error" }, err.message),
     rest.length ? h("ul", {}, rest.map((text) => h("li", {}, text))) : null);
   general.scrollIntoView({ block: "start" });
+}
+
+/**
+ * The error slot for an API field name: the name itself, else the same name on the first
+ * destination or message variant (`channel_id`, `payload.content`), else its parents
+ * (`payload.variants[1].embed.title` -> `payload.variants[1].embed` -> ...).
+ */
+function slotFor(form, name) {
+  const candidates = [name, `destinations[0].${name}`,
+    name.replace(/^payload\.(?!variants)/, "payload.variants[0].")];
+  for (let key of candidates) {
+    while (key) {
+      const slot = form.querySelector(`[data-error-for="${CSS.escape(key)}"]`);
+      if (slot) return slot;
+      const parent = key.replace(/(\.[^.[\]]*|\[\d+\])$/, "");
+      if (parent === key) break;
+      key = parent;
+    }
+  }
+  return null;
 }
 
 /** "2026-12-04T09:00" (browser-local, for datetime-local inputs) from an ISO instant. */
