@@ -33,11 +33,13 @@ export function destinationEditor(destinations, channels, onChange = () => {}) {
     const isThread = (c) => c.type.includes("thread");
     const choices = () => channels.filter((c) => (row.type === "thread" ? isThread(c) : !isThread(c)));
     const channel = h("select", { id: `d${index}-channel`, name: `${prefix}.channel_id` });
+    // Manage Webhooks matters only to a webhook destination.
+    const lacking = (c) => c.lacks.filter((x) => row.type === "webhook" || x !== "manage webhooks");
     const drawChoices = () => {
       const picked = String(row.type === "thread" ? row.thread_id || "" : row.channel_id || "");
       fill(channel, h("option", { value: "" }, "choose…"),
         choices().map((c) => h("option", { value: c.id, selected: c.id === picked },
-          c.lacks.length ? `#${c.name} — bot lacks ${c.lacks.join(", ")}` : `#${c.name}`)));
+          lacking(c).length ? `#${c.name} — bot lacks ${lacking(c).join(", ")}` : `#${c.name}`)));
       if (picked && !choices().some((c) => c.id === picked)) {
         channel.append(h("option", { value: picked, selected: true }, `channel ${picked}`));
       }
@@ -45,8 +47,8 @@ export function destinationEditor(destinations, channels, onChange = () => {}) {
     };
     const flag = () => {
       const chosen = channels.find((c) => c.id === channel.value);
-      fill(warning, chosen && chosen.lacks.length
-        ? `The bot lacks ${chosen.lacks.join(", ")} in #${chosen.name}: posts there will fail ` +
+      fill(warning, chosen && lacking(chosen).length
+        ? `The bot lacks ${lacking(chosen).join(", ")} in #${chosen.name}: posts there will fail ` +
           "until a server admin gives it."
         : "");
     };
