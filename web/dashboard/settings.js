@@ -4,7 +4,7 @@
 
 import { ApiError, guildPath, request } from "./api.js";
 import { loadChannels } from "./shapes.js";
-import { announce, field, fill, h, localZone } from "./ui.js";
+import { announce, field, fill, h, localTime, localZone } from "./ui.js";
 
 const WORDS = {
   timezone: ["Time zone", "For tasks without their own zone, e.g. Europe/Berlin."],
@@ -17,13 +17,23 @@ const WORDS = {
   mention_policy: ["Mentions", "creator: mentions the creator may make; none: no role pings."],
 };
 
+const READ_ONLY = {
+  effective_timezone: "Zone in use",
+  updated_at: "Last changed",
+};
+
 export async function render(main, { guildId }) {
   const path = guildPath(guildId, "/settings");
   const [answer, channels] = await Promise.all([request("GET", path), loadChannels(guildId)]);
   let settings = answer.body;
   let etag = answer.headers.get("ETag");
   const controls = {};
-  const fields = Object.entries(settings).filter(([, v]) => typeof v !== "object" || v === null)
+  const facts = h("dl", { class: "stats" }, Object.entries(READ_ONLY)
+    .filter(([key]) => key in settings)
+    .map(([key, label]) => [h("dt", {}, label), h("dd", { id: `setting-${key}` },
+      key.endsWith("_at") ? localTime(settings[key]) : settings[key] ?? "—")]));
+  const fields = Object.entries(settings)
+    .filter(([key, v]) => !(key in READ_ONLY) && (typeof v !== "object" || v === null))
     .map(([key, value]) => {
       const [label, hint] = WORDS[key] || [key.replaceAll("_", " "), undefined];
       let control;
@@ -39,7 +49,7 @@ export async function render(main, { guildId }) {
       } else {
         control = h("input", { name: key, value: value ?? "",
           list: key === "timezone" ? "zones" : null,
-          placeholder: key === "timezone" ? localZone() : "" });
+          placeholder: key === "timezone" ? settings.effective_timezone || localZone() : "" });
       }
       control.id = `setting-${key}`;
       controls[key] = control;
@@ -67,6 +77,10 @@ export async function render(main, { guildId }) {
       const headers = etag ? { "If-Match": etag } : {};
       const saved = await request("PATCH", path, { body: patch, headers });
       settings = saved.body;
+      for (const [key] of Object.entries(READ_ONLY)) {
+        const shown = document.getElementById(`setting-${key}`);
+        if (shown) shown.textContent = key.endsWith("_at") ? localTime(settings[key]) : settings[key] ?? "—";
+      }
       etag = saved.headers.get("ETag");
       announce("Settings saved.");
     } catch (err) {
@@ -78,5 +92,5 @@ export async function render(main, { guildId }) {
       fill(general, h("p", { class: "error" }, err.message));
     }
   });
-  fill(main, h("h1", {}, "Settings"), form);
+  fill(main, h("h1", {}, "Settings"), facts, form);
 }
