@@ -12,13 +12,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
+import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from tests.commands.api_harness import Api
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "DOCS", "Dashboard", "launched_browser"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "DOCS", "Dashboard", "launched_browser", "require"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -55,6 +54,7 @@ class Dashboard:
     browser: Browser
     api: Api
     problems: list[str] = field(default_factory=list)
+    _tokens: int = 0
 
     @property
     def base(self) -> str:
@@ -91,6 +91,12 @@ class Dashboard:
         await self.goto(page, path)
         return page
 
+    async def open(self, path: str, *, scope: str = "write", **sizes: int) -> Page:
+        """`path` in a fresh profile whose requests carry a new `scope` token of the admin."""
+        self._tokens += 1
+        token = await self.api.token(f"browser-{self._tokens}", scope)
+        return await self.page(await self.context(token=token, **sizes), path)
+
     async def goto(self, page: Page, path: str) -> None:
         await page.goto(path)
         await page.wait_for_selector("body[data-ready=true]")
@@ -112,5 +118,11 @@ def _expected_console(text: str) -> bool:
     )
 
 
-def visible_text(node: Any) -> str:
-    return " ".join(str(node).split())
+async def require(api: Api, *routes: str) -> None:
+    """Skip unless every `METHOD /path` is served (an unauthenticated probe: a served route
+    answers 401 or 400, a missing one 404 or 405)."""
+    for route in routes:
+        method, path = route.split(" ", 1)
+        status, _, _ = await api.request(method, path, None)
+        if status in (404, 405):
+            pytest.skip(f"{route} is not served on this branch")

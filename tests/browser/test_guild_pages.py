@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from tests.browser.harness import Dashboard
-from tests.browser.test_task_journeys import require, writer
+from tests.browser.harness import Dashboard, require
 from tests.commands.api_harness import make_tasks
 
 
@@ -14,9 +13,7 @@ async def test_settings_save_and_show_errors_at_their_field(dashboard: Dashboard
     api = dashboard.api
     s = api.app.scene
     await require(api, f"PATCH /api/v1/guilds/{s.guild.id}/settings")
-    page = await dashboard.page(
-        await dashboard.context(token=await writer(dashboard)), f"/guilds/{s.guild.id}/settings"
-    )
+    page = await dashboard.open(f"/guilds/{s.guild.id}/settings")
     zone = page.get_by_label("Time zone")
     await zone.fill("Mars/Olympus")
     await page.get_by_role("button", name="Save settings").click()
@@ -46,9 +43,7 @@ async def test_the_audit_log_lists_changes_newest_first(dashboard: Dashboard) ->
     s = api.app.scene
     await require(api, f"GET /api/v1/guilds/{s.guild.id}/audit")
     await make_tasks(api.app, 2)
-    page = await dashboard.page(
-        await dashboard.context(token=await writer(dashboard)), f"/guilds/{s.guild.id}/audit"
-    )
+    page = await dashboard.open(f"/guilds/{s.guild.id}/audit")
     rows = page.locator("table.audit tbody tr")
     stored = await api.app.audit()
     await expect(rows).to_have_count(len(stored))
@@ -68,10 +63,7 @@ async def test_history_lists_runs_and_draws_the_chart(dashboard: Dashboard) -> N
     before = app.fd.cursor()
     await app.answer(s.admin, "run", task="task 00")
     await app.fd.wait_for_message(s.general, after=before, timeout=10)
-    page = await dashboard.page(
-        await dashboard.context(token=await writer(dashboard)),
-        f"/guilds/{s.guild.id}/tasks/{task.id}/history",
-    )
+    page = await dashboard.open(f"/guilds/{s.guild.id}/tasks/{task.id}/history")
     await expect(page.locator("table.runs tbody tr")).to_have_count(1)
     await expect(page.locator("table.runs .badge")).to_have_text("ok")
     chart = page.locator("figure.chart svg")

@@ -11,25 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from playwright.async_api import expect
 
-from tests.browser.harness import TIMEZONE, Dashboard
-from tests.commands.api_harness import Api, make_tasks
-
-
-async def require(api: Api, *routes: str) -> None:
-    """Skip unless every `METHOD /path` is served (an unauthenticated probe: a served route
-    answers 401 or 400, a missing one 404 or 405)."""
-    for route in routes:
-        method, path = route.split(" ", 1)
-        status, _, _ = await api.request(method, path, None)
-        if status in (404, 405):
-            pytest.skip(f"{route} is not served on this branch")
-
-
-async def writer(dashboard: Dashboard) -> str:
-    return await dashboard.api.token("browser", "write")
+from tests.browser.harness import TIMEZONE, Dashboard, require
+from tests.commands.api_harness import make_tasks
 
 
 async def test_create_a_cron_task_through_the_form_watching_the_preview(
@@ -39,7 +24,7 @@ async def test_create_a_cron_task_through_the_form_watching_the_preview(
     s = api.app.scene
     g = f"/api/v1/guilds/{s.guild.id}"
     await require(api, f"POST {g}/preview", f"POST {g}/tasks", f"GET {g}/channels")
-    token = await writer(dashboard)
+    token = await api.token("browser", "write")
     page = await dashboard.page(
         await dashboard.context(token=token), f"/guilds/{s.guild.id}/tasks/new"
     )
@@ -93,9 +78,7 @@ async def test_the_calendar_shows_each_day_and_what_posts_when(dashboard: Dashbo
     await make_tasks(api.app, 1)
     task = await api.app.task("task 00")
     await require(api, f"GET /api/v1/guilds/{s.guild.id}/tasks/{task.id}/upcoming")
-    page = await dashboard.page(
-        await dashboard.context(token=await writer(dashboard)), f"/guilds/{s.guild.id}/calendar"
-    )
+    page = await dashboard.open(f"/guilds/{s.guild.id}/calendar")
     days = page.locator("ol.calendar > li")
     await expect(days).to_have_count(7)
     zone = ZoneInfo(TIMEZONE)
@@ -126,9 +109,7 @@ async def test_run_now_posts_dry_run_posts_nothing_and_pause(dashboard: Dashboar
     task = await app.task("task 00")
     g = f"/api/v1/guilds/{s.guild.id}/tasks/{task.id}"
     await require(api, f"POST {g}/run", f"POST {g}/pause")
-    page = await dashboard.page(
-        await dashboard.context(token=await writer(dashboard)), f"/guilds/{s.guild.id}"
-    )
+    page = await dashboard.open(f"/guilds/{s.guild.id}")
     row = page.locator("tr[data-task-name='task 00']")
 
     before = app.fd.cursor()
@@ -155,7 +136,7 @@ async def test_a_stale_tab_sees_the_conflict_and_their_version(dashboard: Dashbo
     await make_tasks(app, 1)
     task = await app.task("task 00")
     await require(api, f"PATCH /api/v1/guilds/{s.guild.id}/tasks/{task.id}")
-    context = await dashboard.context(token=await writer(dashboard))
+    context = await dashboard.context(token=await api.token("browser", "write"))
     path = f"/guilds/{s.guild.id}/tasks/{task.id}"
     first = await dashboard.page(context, path)
     stale = await dashboard.page(context, path)
@@ -187,9 +168,7 @@ async def test_delete_asks_first(dashboard: Dashboard) -> None:
     await make_tasks(app, 2)
     task = await app.task("task 01")
     await require(api, f"DELETE /api/v1/guilds/{s.guild.id}/tasks/{task.id}")
-    page = await dashboard.page(
-        await dashboard.context(token=await writer(dashboard)), f"/guilds/{s.guild.id}"
-    )
+    page = await dashboard.open(f"/guilds/{s.guild.id}")
     row = page.locator("tr[data-task-name='task 01']")
     await row.get_by_role("button", name="Delete task 01").click()
     await page.get_by_role("dialog").get_by_role("button", name="Cancel").click()

@@ -5,6 +5,7 @@
 
 import { ApiError, guildPath, request } from "./api.js";
 import { composer } from "./composer.js";
+import { clearErrors, showErrors } from "./errors.js";
 import { destinationEditor } from "./destinations.js";
 import { KIND_WORDS, loadChannels, previewShape } from "./shapes.js";
 import { announce, field, fill, h, localTime, localZone, zoneTime } from "./ui.js";
@@ -69,6 +70,8 @@ export async function render(main, { guildId, taskId }) {
   };
   showKind();
 
+  // A date's spec is typed in the "Posts at" control.
+  const rename = (name) => (name === "spec" && kind.value === "date" ? "when" : name);
   const input = () => {
     const out = {
       name: name.value.trim(),
@@ -103,7 +106,7 @@ export async function render(main, { guildId, taskId }) {
       } catch (err) {
         if (seq !== previewSeq) return;
         fill(previewBox, h("p", { class: "error" }, err.message));
-        if (err instanceof ApiError) showFieldErrors(form, general, err, { quiet: true });
+        if (err instanceof ApiError) showErrors(form, general, err, { quiet: true, rename });
       }
     }, 250);
   };
@@ -158,7 +161,7 @@ export async function render(main, { guildId, taskId }) {
           etag = freshTag;
         });
       } else if (err instanceof ApiError) {
-        showFieldErrors(form, general, err);
+        showErrors(form, general, err, { rename });
       } else {
         fill(general, h("p", { class: "error" }, String(err)));
       }
@@ -217,47 +220,6 @@ async function showConflict(box, guildId, mine, adopt) {
           "Their version is now the base: press Save changes to apply your edits over it."));
       } }, "Keep my edits over theirs"))));
   box.scrollIntoView({ block: "start" });
-}
-
-function clearErrors(form, names) {
-  for (const slot of form.querySelectorAll("[data-error-for]")) {
-    if (!names || names.includes(slot.dataset.errorFor)) slot.textContent = "";
-  }
-}
-
-/** Each error at its field (the API's dotted names), the rest in the box at the top. */
-function showFieldErrors(form, general, err, { quiet = false } = {}) {
-  const rest = [];
-  const isDate = form.querySelector("#kind").value === "date";
-  for (const e of err.problem.errors || []) {
-    const slot = slotFor(form, e.field === "spec" && isDate ? "when" : e.field);
-    if (slot) slot.textContent = e.message;
-    else rest.push(`${e.field}: ${e.message}`);
-  }
-  if (quiet) return;
-  fill(general, h("p", { class: "error" }, err.message),
-    rest.length ? h("ul", {}, rest.map((text) => h("li", {}, text))) : null);
-  general.scrollIntoView({ block: "start" });
-}
-
-/**
- * The error slot for an API field name: the name itself, else the same name on the first
- * destination or message variant (`channel_id`, `payload.content`), else its parents
- * (`payload.variants[1].embed.title` -> `payload.variants[1].embed` -> ...).
- */
-function slotFor(form, name) {
-  const candidates = [name, `destinations[0].${name}`,
-    name.replace(/^payload\.(?!variants)/, "payload.variants[0].")];
-  for (let key of candidates) {
-    while (key) {
-      const slot = form.querySelector(`[data-error-for="${CSS.escape(key)}"]`);
-      if (slot) return slot;
-      const parent = key.replace(/(\.[^.[\]]*|\[\d+\])$/, "");
-      if (parent === key) break;
-      key = parent;
-    }
-  }
-  return null;
 }
 
 /** "2026-12-04T09:00" (browser-local, for datetime-local inputs) from an ISO instant. */

@@ -2,6 +2,7 @@
 // of what changed. Channels are picked from the server's channels; an empty value resets a
 // setting to its default (as `clear` does in the slash command).
 
+import { clearErrors, showErrors } from "./errors.js";
 import { ApiError, guildPath, request } from "./api.js";
 import { loadChannels } from "./shapes.js";
 import { announce, field, fill, h, localTime, localZone } from "./ui.js";
@@ -64,7 +65,7 @@ export async function render(main, { guildId }) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     fill(general);
-    for (const slot of form.querySelectorAll("[data-error-for]")) slot.textContent = "";
+    clearErrors(form);
     const patch = {};
     for (const [key, control] of Object.entries(controls)) {
       const value = control.type === "checkbox" ? control.checked : control.value.trim() || null;
@@ -85,11 +86,7 @@ export async function render(main, { guildId }) {
       announce("Settings saved.");
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
-      for (const e of err.problem.errors || []) {
-        const slot = form.querySelector(`[data-error-for="${CSS.escape(e.field)}"]`);
-        if (slot) slot.textContent = e.message;
-      }
-      fill(general, h("p", { class: "error" }, err.message));
+      showErrors(form, general, err);
     }
   });
   fill(main, h("h1", {}, "Settings"), facts, form);

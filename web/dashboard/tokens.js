@@ -1,6 +1,7 @@
 // API tokens: list, create (the token is shown once, here, and never again) and revoke.
 // Only members who may change the server's settings manage tokens; the server decides.
 
+import { clearErrors, showErrors } from "./errors.js";
 import { ApiError, get, guildPath, post, request } from "./api.js";
 import { announce, confirmDialog, field, fill, h, timeEl } from "./ui.js";
 
@@ -47,7 +48,7 @@ export async function render(main, { guildId }) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     fill(general);
-    for (const slot of form.querySelectorAll("[data-error-for]")) slot.textContent = "";
+    clearErrors(form);
     try {
       const made = (await post(path, { name: name.value.trim(), scope: scope.value })).body;
       fill(shown, h("div", { class: "notice once" },
@@ -57,11 +58,7 @@ export async function render(main, { guildId }) {
       await draw();
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
-      for (const e of err.problem.errors || []) {
-        const slot = form.querySelector(`[data-error-for="${CSS.escape(e.field)}"]`);
-        if (slot) slot.textContent = e.message;
-      }
-      fill(general, h("p", { class: "error" }, err.message));
+      showErrors(form, general, err);
     }
   });
   fill(main, h("h1", {}, "API tokens"),
