@@ -14,6 +14,8 @@ import discord
 from aiohttp import web
 
 from scheduler.services import Services
+from web.api_guild import GuildRoutes
+from web.api_settings import SettingsRoutes
 from web.api_tasks import TaskRoutes
 from web.auth import ApiAuth
 from web.http_rules import CursorCodec
@@ -35,4 +37,4 @@ class ApiContext:
 def api_routes(context: ApiContext) -> list[Callable[[web.Application], None]]:
     """Each route module's `add_to`, in the order they are registered."""
     tasks = TaskRoutes(context.services.repositories.tasks, context.auth, context.cursors)
-    return [tasks.add_to]
+    return [tasks.add_to, GuildRoutes(context).add_to, SettingsRoutes(context).add_to]
