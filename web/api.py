@@ -37,4 +37,6 @@ class ApiContext:
 def api_routes(context: ApiContext) -> list[Callable[[web.Application], None]]:
     """Each route module's `add_to`, in the order they are registered."""
     tasks = TaskRoutes(context.services.repositories.tasks, context.auth, context.cursors)
-    return [tasks.add_to, GuildRoutes(context).add_to, SettingsRoutes(context).add_to]
+    guild = GuildRoutes(context.services, context.client, context.auth)
+    settings = SettingsRoutes(context.services.guild_config, context.client, context.auth)
+    return [tasks.add_to, guild.add_to, settings.add_to]

@@ -12,20 +12,18 @@ The settings (`…/settings`) are in `web.api_settings`."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from aiohttp import web
 
 from discordside.checks import Postable, missing_permissions
 from scheduler.api import guild_summary, overview_title
+from scheduler.services import Services
 from scheduler.status import GuildStatus, gather_status
 from scheduler.summary import JobSummary
 from web.api_tasks import iso, path_id
-from web.auth import not_found_guild
-
-if TYPE_CHECKING:
-    from web.api import ApiContext
+from web.auth import ApiAuth, not_found_guild
 
 __all__ = ["OPENAPI_PATHS", "GuildRoutes", "channel_object", "status_object", "summary_object"]
 
@@ -35,8 +33,10 @@ BASE = "/api/v1/guilds/{guild_id}"
 class GuildRoutes:
     """Handlers for a guild's channels, overview and status."""
 
-    def __init__(self, context: ApiContext) -> None:
-        self._context = context
+    def __init__(self, services: Services, client: discord.Client, auth: ApiAuth) -> None:
+        self._services = services
+        self._client = client
+        self._auth = auth
 
     def add_to(self, app: web.Application) -> None:
         app.router.add_get(f"{BASE}/channels", self.channels)
@@ -50,7 +50,7 @@ class GuildRoutes:
 
     async def summary(self, request: web.Request) -> web.Response:
         guild = await self._guild(request)
-        services = self._context.services
+        services = self._services
         summary = await guild_summary(
             services.repositories.tasks,
             services.zones,
@@ -62,11 +62,11 @@ class GuildRoutes:
 
     async def status(self, request: web.Request) -> web.Response:
         guild = await self._guild(request)
-        client = self._context.client
+        client = self._client
         status = await gather_status(
-            self._context.services,
+            self._services,
             guild.id,
-            now=self._context.services.clock.now(),
+            now=self._services.clock.now(),
             # CadenceBot carries its version; web/ may not import cogs/ to ask it by type.
             version=str(getattr(client, "version", "unknown")),
             latency=client.latency,
@@ -75,8 +75,8 @@ class GuildRoutes:
 
     async def _guild(self, request: web.Request) -> discord.Guild:
         guild_id = path_id(request, "guild_id")
-        await self._context.auth.authorize(request, guild_id, write=False)
-        guild = self._context.client.get_guild(guild_id)
+        await self._auth.authorize(request, guild_id, write=False)
+        guild = self._client.get_guild(guild_id)
         if guild is None:
             raise not_found_guild()
         return guild

@@ -9,7 +9,7 @@ creator, naming the token."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from aiohttp import web
@@ -24,12 +24,9 @@ from scheduler.guild_config import (
 )
 from storage import GuildSettings
 from web.api_tasks import iso, path_id
-from web.auth import not_found_guild
+from web.auth import ApiAuth, not_found_guild
 from web.http_rules import merge_patch, read_json_body
 from web.problems import FieldError, Problem
-
-if TYPE_CHECKING:
-    from web.api import ApiContext
 
 __all__ = ["OPENAPI_PATHS", "SettingsRoutes", "settings_object"]
 
@@ -42,9 +39,10 @@ READ_ONLY = ("effective_timezone", "updated_at")
 class SettingsRoutes:
     """Handlers for a guild's settings."""
 
-    def __init__(self, context: ApiContext) -> None:
-        self._context = context
-        self._config: GuildConfig = context.services.guild_config
+    def __init__(self, config: GuildConfig, client: discord.Client, auth: ApiAuth) -> None:
+        self._config = config
+        self._client = client
+        self._auth = auth
 
     def add_to(self, app: web.Application) -> None:
         app.router.add_get(PATH, self.get_settings)
@@ -52,13 +50,13 @@ class SettingsRoutes:
 
     async def get_settings(self, request: web.Request) -> web.Response:
         guild_id = path_id(request, "guild_id")
-        await self._context.auth.authorize(request, guild_id, write=False)
+        await self._auth.authorize(request, guild_id, write=False)
         return web.json_response(self._object(await self._config.get(guild_id)))
 
     async def patch_settings(self, request: web.Request) -> web.Response:
         guild_id = path_id(request, "guild_id")
-        caller = await self._context.auth.authorize(request, guild_id, write=True)
-        guild = self._context.client.get_guild(guild_id)
+        caller = await self._auth.authorize(request, guild_id, write=True)
+        guild = self._client.get_guild(guild_id)
         if guild is None:
             raise not_found_guild()
         patch = await read_json_body(request)
