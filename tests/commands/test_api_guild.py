@@ -11,6 +11,7 @@ import pytest
 
 from storage import NoticeLevel, RunStatus, RunTrigger
 from tests.commands.api_harness import Api, make_tasks
+from web import api_guild, api_settings
 from web.problems import PROBLEM_JSON
 
 BERLIN = "Europe/Berlin"
@@ -272,3 +273,46 @@ async def test_no_token_changes_another_guilds_settings(api: Api) -> None:
     )
     assert status == 404
     assert await api.app.bot.services.guild_config.get(s.other.id) == before
+
+
+# ---------------------------------------------------------------------- OpenAPI
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [v for k, v in node.items() if k == "$ref"] + [
+            ref for value in node.values() for ref in _refs(value)
+        ]
+    if isinstance(node, list):
+        return [ref for value in node for ref in _refs(value)]
+    return []
+
+
+def test_every_operation_is_described_with_the_shared_components_only() -> None:
+    shared = {
+        "parameters": {"GuildId"},
+        "responses": {
+            "BadRequest",
+            "Unauthorized",
+            "Forbidden",
+            "NotFound",
+            "PayloadTooLarge",
+            "UnsupportedMediaType",
+            "Unprocessable",
+            "TooManyRequests",
+            "ServiceUnavailable",
+        },
+    }
+    paths = {**api_guild.OPENAPI_PATHS, **api_settings.OPENAPI_PATHS}
+    operations = [op for methods in paths.values() for op in methods.values()]
+    assert sorted(paths) == sorted(
+        f"/api/v1/guilds/{{guild_id}}/{route}"
+        for route in ("channels", "summary", "status", "settings")
+    )
+    ids = [op["operationId"] for op in operations]
+    assert len(ids) == len(set(ids)) == 5
+    for op in operations:
+        assert op["summary"] and op["tags"] == ["Guild"] and "200" in op["responses"]
+    for ref in _refs(paths):
+        _, _, kind, name = ref.split("/")
+        assert name in shared[kind], ref
