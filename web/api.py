@@ -14,6 +14,8 @@ import discord
 from aiohttp import web
 
 from scheduler.services import Services
+from web.api_guild import GuildRoutes
+from web.api_settings import SettingsRoutes
 from web.api_tasks import TaskRoutes
 from web.api_token_routes import ApiTokenRoutes
 from web.auth import ApiAuth
@@ -38,4 +40,6 @@ def api_routes(context: ApiContext) -> list[Callable[[web.Application], None]]:
     """Each route module's `add_to`, in the order they are registered."""
     tasks = TaskRoutes(context.services.repositories.tasks, context.auth, context.cursors)
     tokens = ApiTokenRoutes(context.services.api_tokens, context.auth, context.client)
-    return [tasks.add_to, tokens.add_to, PageRoutes().add_to]
+    guild = GuildRoutes(context.services, context.client, context.auth)
+    settings = SettingsRoutes(context.services.guild_config, context.client, context.auth)
+    return [tasks.add_to, guild.add_to, settings.add_to, tokens.add_to, PageRoutes().add_to]
