@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
