@@ -29,7 +29,7 @@ async def test_create_a_cron_task_through_the_form_watching_the_preview(
         await dashboard.context(token=token), f"/guilds/{s.guild.id}/tasks/new"
     )
 
-    await page.get_by_label("Name").fill("weekday standup")
+    await page.get_by_label("Name", exact=True).fill("weekday standup")
     await page.get_by_label("Kind").select_option("cron")
     schedule = page.get_by_label("Schedule", exact=True)
     await schedule.fill("every weekday at 9:00")
@@ -145,7 +145,7 @@ async def test_a_stale_tab_sees_the_conflict_and_their_version(dashboard: Dashbo
     await first.get_by_role("button", name="Save changes").click()
     await expect(first.locator("#status")).to_contain_text("Saved")
 
-    await stale.get_by_label("Name").fill("my new name")
+    await stale.get_by_label("Name", exact=True).fill("my new name")
     await stale.get_by_role("button", name="Save changes").click()
     conflict = stale.locator("#conflict .conflict")
     await expect(conflict).to_contain_text("Someone else changed this task")
