@@ -49,7 +49,7 @@ async def test_the_audit_log_lists_changes_newest_first(dashboard: Dashboard) ->
     await expect(rows).to_have_count(len(stored))
     shown = await rows.locator("td:nth-child(3)").all_inner_texts()
     assert shown == [e.action for e in stored]
-    assert "api_token_created" in shown[0] and "created" in shown[-1]
+    assert shown[0] == "api_token_created" and "create" in shown
     await dashboard.screenshot(page, "audit")
 
 

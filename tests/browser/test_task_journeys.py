@@ -45,9 +45,9 @@ async def test_create_a_cron_task_through_the_form_watching_the_preview(
         "POST",
         f"{g}/preview",
         token,
-        json={"kind": "cron", "spec": "61 * * * *", "timezone": "Europe/Paris", "count": 5},
+        json={"cron": "61 * * * *", "timezone": "Europe/Paris", "count": 5},
     )
-    same = next(e["message"] for e in problem["errors"] if e["field"] == "spec")
+    same = next(e["message"] for e in problem["errors"] if e["field"] == "cron")
     assert await spec_error.inner_text() == same  # the API's own words
 
     await schedule.fill("0 9 * * 1-5")

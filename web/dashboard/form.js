@@ -12,6 +12,8 @@ import { announce, field, fill, h, localTime, localZone, zoneTime } from "./ui.j
 
 const EDITABLE = ["name", "kind", "spec", "timezone", "catch_up", "start_at", "end_at",
   "max_runs", "payload", "destinations"];
+const PREVIEW_KEYS = { cron: "cron", date: "once", interval: "every" };
+const PREVIEW_FIELDS = { cron: 1, once: 1, every: 1 };
 const SPEC_HINTS = {
   cron: "A crontab (0 9 * * 1-5) or plain English (every weekday at 9:00).",
   date: `The day and time it posts, in your local time (${localZone()}).`,
@@ -71,7 +73,10 @@ export async function render(main, { guildId, taskId }) {
   showKind();
 
   // A date's spec is typed in the "Posts at" control.
-  const rename = (name) => (name === "spec" && kind.value === "date" ? "when" : name);
+  const rename = (name) => {
+    const schedule = name === "spec" || name === "schedule" || name in PREVIEW_FIELDS;
+    return schedule ? (kind.value === "date" ? "when" : "spec") : name;
+  };
   const input = () => {
     const out = {
       name: name.value.trim(),
@@ -95,10 +100,11 @@ export async function render(main, { guildId, taskId }) {
     previewTimer = setTimeout(async () => {
       const seq = ++previewSeq;
       const body = input();
-      const asked = { kind: body.kind, spec: body.spec, timezone: body.timezone,
-        start_at: body.start_at, end_at: body.end_at, count: 5 };
+      // The preview names the schedule by the slash command's word: cron, once or every.
+      const asked = { [PREVIEW_KEYS[body.kind]]: body.spec, timezone: body.timezone,
+        start_at: body.start_at ?? undefined, end_at: body.end_at ?? undefined, count: 5 };
       clearErrors(form, ["spec", "when", "kind", "timezone", "start_at", "end_at"]);
-      if (!asked.spec) return fill(previewBox, h("p", { class: "hint" }, "Type a schedule to see when it posts."));
+      if (!body.spec) return fill(previewBox, h("p", { class: "hint" }, "Type a schedule to see when it posts."));
       try {
         const answer = await request("POST", guildPath(guildId, "/preview"), { body: asked });
         if (seq !== previewSeq) return;
