@@ -90,7 +90,9 @@ async function start() {
     // the browser tests do while login is not merged); try the view and fall back.
     if (found.view === "picker") return loginPage(main, session);
   }
-  drawNav(found.params.guildId, found.view);
+  // The edit page and a task's history belong to the tasks section; "New task" is create.
+  const section = found.params.taskId ? "tasks" : found.view;
+  drawNav(found.params.guildId, section);
   try {
     const module = await import(`./${found.view}.js`);
     await module.render(main, { ...found.params, session });

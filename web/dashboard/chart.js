@@ -5,7 +5,7 @@ import { h, s } from "./ui.js";
 
 const W = 640;
 const H = 180;
-const PAD = 28;
+const PAD = 34;
 
 /** `days`: [{label, ok, total, lateness}] oldest first. */
 export function runChart(days) {
@@ -36,8 +36,8 @@ export function runChart(days) {
   return h("figure", { class: "chart" },
     s("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": summary },
       s("line", { x1: PAD, y1: PAD + height, x2: W - PAD, y2: PAD + height, class: "axis-line" }),
-      s("text", { x: 4, y: PAD, class: "axis" }, "100%"),
-      s("text", { x: W - PAD + 2, y: PAD, class: "axis late" }, fmt(maxLate)),
+      s("text", { x: 2, y: PAD + 4, class: "axis start" }, "100%"),
+      s("text", { x: W - PAD + 2, y: PAD + 4, class: "axis late" }, fmt(maxLate)),
       ...bars,
       points.length > 1 ? s("polyline", { points: points.join(" "), class: "late-line" }) : null,
       ...points.map((p) => { const [x, y] = p.split(","); return s("circle", { cx: x, cy: y, r: 3, class: "late-dot" }); }),

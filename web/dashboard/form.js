@@ -217,7 +217,7 @@ async function showConflict(box, guildId, mine, adopt) {
     h("p", {}, `This task was changed after you opened it${who}. Your edits were not saved. ` +
       "Their version:"),
     h("dl", { class: "their-version" }, changed.map((key) => [
-      h("dt", {}, key), h("dd", {}, h("code", {}, JSON.stringify(theirs[key])))])),
+      h("dt", {}, key), h("dd", {}, readable(key, theirs[key]))])),
     h("div", { class: "actions" },
       h("a", { class: "button", href: location.pathname }, "Load their version"),
       h("button", { type: "button", onclick: () => {
@@ -226,6 +226,16 @@ async function showConflict(box, guildId, mine, adopt) {
           "Their version is now the base: press Save changes to apply your edits over it."));
       } }, "Keep my edits over theirs"))));
   box.scrollIntoView({ block: "start" });
+}
+
+/** A field of their version, in words where it has some (the message's text), else JSON. */
+function readable(key, value) {
+  if (key === "payload" && value && Array.isArray(value.variants)) {
+    return h("ul", {}, value.variants.map((v) =>
+      h("li", {}, v.content || (v.embed && (v.embed.title || v.embed.description)) || "(embed)")));
+  }
+  if (key.endsWith("_at") && value) return localTime(value, { withZone: true });
+  return h("code", {}, JSON.stringify(value));
 }
 
 /** "2026-12-04T09:00" (browser-local, for datetime-local inputs) from an ISO instant. */

@@ -45,9 +45,17 @@ export async function render(main, { guildId, taskId }) {
 }
 
 function statsList(stats) {
-  const entries = Object.entries(stats).filter(([, v]) => typeof v !== "object" || v === null);
+  const entries = Object.entries(stats)
+    .filter(([k, v]) => k !== "task_id" && (typeof v !== "object" || v === null));
+  const shown = (k, v) => {
+    if (v === null || v === undefined) return "—";
+    if (k.endsWith("_at")) return timeEl(v);
+    if (k.includes("rate") && typeof v === "number") return `${Math.round(v * 100)}%`;
+    if (k.includes("lateness") && typeof v === "number") return fmt(v);
+    return String(v);
+  };
   return h("dl", { class: "stats" }, entries.map(([k, v]) => [
-    h("dt", {}, k.replaceAll("_", " ")), h("dd", {}, v === null ? "—" : String(v))]));
+    h("dt", {}, k.replaceAll("_", " ")), h("dd", {}, shown(k, v))]));
 }
 
 /** Runs per local day for the last `count` days: ok/total and the median lateness. */
