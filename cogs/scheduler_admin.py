@@ -45,6 +45,7 @@ SettingName = Literal[
     "dev_channel",
     "alert_channel",
     "manager_role",
+    "viewer_role",
     "summary_cron",
     "summary_channel",
     "mention_policy",
@@ -54,6 +55,7 @@ COLUMNS: dict[str, str] = {
     "dev_channel": "dev_channel_id",
     "alert_channel": "alert_channel_id",
     "manager_role": "manager_role_id",
+    "viewer_role": "viewer_role_id",
     "summary_cron": "summary_cron",
     "summary_channel": "summary_channel_id",
     "mention_policy": "mention_policy",
@@ -64,6 +66,7 @@ LABELS = {
     "dev_channel_id": "Dev channel",
     "alert_channel_id": "Alert channel",
     "manager_role_id": "Manager role",
+    "viewer_role_id": "Viewer role",
     "summary_cron": "Overview schedule",
     "summary_channel_id": "Overview channel",
     "mention_policy": "Mention policy",
@@ -174,6 +177,7 @@ class SchedulerAdmin(
         dev_channel="Where this server's failures and reports go",
         alert_channel="Where notices for members go (default: the dev channel)",
         manager_role="Members with this role may use /schedule and /scheduler status",
+        viewer_role="Members with this role may read the tasks on the dashboard, not change them",
         summary_cron="When to post the task overview, e.g. 0 9 * * 1-5",
         summary_channel="Where the overview goes (default: the dev channel)",
         mention_policy="creator: mentions the creator may make; none: no role/everyone pings",
@@ -186,6 +190,7 @@ class SchedulerAdmin(
         dev_channel: discord.TextChannel | None = None,
         alert_channel: discord.TextChannel | None = None,
         manager_role: discord.Role | None = None,
+        viewer_role: discord.Role | None = None,
         summary_cron: str | None = None,
         summary_channel: discord.TextChannel | None = None,
         mention_policy: Literal["creator", "none"] | None = None,
@@ -209,7 +214,9 @@ class SchedulerAdmin(
             if channel is not None:
                 changes[COLUMNS[option]] = self._postable(interaction, channel, option)
         if manager_role is not None:
-            changes["manager_role_id"] = _manager_role(manager_role)
+            changes["manager_role_id"] = _member_role(manager_role, "manager_role")
+        if viewer_role is not None:
+            changes["viewer_role_id"] = _member_role(viewer_role, "viewer_role")
         if summary_cron is not None:
             changes["summary_cron"] = summary_cron
         if mention_policy is not None:
@@ -306,6 +313,8 @@ class SchedulerAdmin(
             return f"<#{value}>" if value else "not set (the dev channel is used)"
         if column == "manager_role_id":
             return f"<@&{value}>" if value else "not set (Manage Server only)"
+        if column == "viewer_role_id":
+            return f"<@&{value}>" if value else "not set (no read-only access)"
         if column == "summary_cron":
             return self._summary_text(settings)
         if value == MentionPolicy.NONE:
@@ -330,18 +339,28 @@ class SchedulerAdmin(
 # ---------------------------------------------------------------------- helpers
 
 
-def _manager_role(role: discord.Role) -> int:
+_ROLE_PURPOSE = {
+    "manager_role": ("manage tasks", "the people who schedule posts", "@Schedulers"),
+    "viewer_role": ("see every task", "the people who may read the schedule", "@Editors"),
+}
+
+
+def _member_role(role: discord.Role, option: str) -> int:
+    """A role Cadence grants rights to: one given to chosen members (not @everyone, not a
+    bot's or integration's role)."""
+    rights, holders, example = _ROLE_PURPOSE[option]
+    label = option.replace("_", " ")
     if role.is_default():
         raise ScheduleError(
-            "@everyone can't be the manager role: it would let every member manage tasks. "
-            "Pick a role given to the people who schedule posts.",
-            example="manager_role: @Schedulers",
+            f"@everyone can't be the {label}: it would let every member {rights}. "
+            f"Pick a role given to {holders}.",
+            example=f"{option}: {example}",
         )
     if role.managed:
         raise ScheduleError(
             f"{role.mention} is managed by an integration and can't be given to members. "
             "Pick another role.",
-            example="manager_role: @Schedulers",
+            example=f"{option}: {example}",
         )
     return role.id
 
