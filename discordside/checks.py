@@ -40,7 +40,7 @@ __all__ = [
     "check_channel",
     "check_import_entries",
     "check_import_entry",
-    "check_manager_role",
+    "check_member_role",
     "check_setting_channel",
     "manager_refusal",
     "manages_server",
@@ -155,26 +155,35 @@ def check_setting_channel(guild: discord.Guild, channel_id: int, option: str) ->
     return resolved.id
 
 
-def check_manager_role(guild: discord.Guild, role_id: int) -> int:
-    """The id of a role that may be the manager role: one of this guild's, neither @everyone
-    nor managed by an integration; else a ScheduleError."""
+ROLE_PURPOSE = {
+    "manager_role": ("manage tasks", "the people who schedule posts", "@Schedulers"),
+    "viewer_role": ("see every task", "the people who may read the schedule", "@Editors"),
+}
+"""What each role Cadence grants rights to lets its holders do, for the refusals' words."""
+
+
+def check_member_role(guild: discord.Guild, role_id: int, option: str = "manager_role") -> int:
+    """The id of a role that may be the manager (or viewer) role: one of this guild's, neither
+    @everyone nor managed by an integration; else a ScheduleError."""
+    rights, holders, example = ROLE_PURPOSE[option]
+    label = option.replace("_", " ")
     role = guild.get_role(role_id)
     if role is None:
         raise ScheduleError(
-            f"manager_role: role {role_id} is not in this server.",
-            example="manager_role: @Schedulers",
+            f"{option}: role {role_id} is not in this server.",
+            example=f"{option}: {example}",
         )
     if role.is_default():
         raise ScheduleError(
-            "@everyone can't be the manager role: it would let every member manage tasks. "
-            "Pick a role given to the people who schedule posts.",
-            example="manager_role: @Schedulers",
+            f"@everyone can't be the {label}: it would let every member {rights}. "
+            f"Pick a role given to {holders}.",
+            example=f"{option}: {example}",
         )
     if role.managed:
         raise ScheduleError(
             f"{role.mention} is managed by an integration and can't be given to members. "
             "Pick another role.",
-            example="manager_role: @Schedulers",
+            example=f"{option}: {example}",
         )
     return role.id
 

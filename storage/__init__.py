@@ -62,6 +62,7 @@ from storage.payloads import (
 from storage.postgres import PostgresDatabase  # registers the backend with Database.open
 from storage.repositories import Repositories
 from storage.runs import RunRepository
+from storage.sessions import SEEN_EVERY, SessionRepository, WebSession
 from storage.sqlite import SqliteDatabase  # registers the backend with Database.open
 from storage.state import StateRepository
 from storage.tasks import GUILD_LEFT_REASON, UPDATABLE_FIELDS, ScheduleIndex, TaskRepository
@@ -70,6 +71,7 @@ from storage.timeconv import from_ms, to_ms
 __all__ = [
     "GUILD_LEFT_REASON",
     "NO_MENTIONS",
+    "SEEN_EVERY",
     "SETTING_DEFAULTS",
     "TOUCH_EVERY",
     "UNSET",
@@ -110,6 +112,7 @@ __all__ = [
     "RunTrigger",
     "ScheduleIndex",
     "SchemaTooNewError",
+    "SessionRepository",
     "SqliteDatabase",
     "StateRepository",
     "Task",
@@ -121,6 +124,7 @@ __all__ = [
     "TaskUpdate",
     "ThreadDestination",
     "Variant",
+    "WebSession",
     "WebhookDestination",
     "from_ms",
     "latest_version",

@@ -10,6 +10,7 @@ from storage.database import Database
 from storage.guilds import GuildSettingsRepository
 from storage.notices import NoticeRepository
 from storage.runs import RunRepository
+from storage.sessions import SessionRepository
 from storage.state import StateRepository
 from storage.tasks import TaskRepository
 
@@ -27,6 +28,7 @@ class Repositories:
     notices: NoticeRepository
     state: StateRepository
     api_tokens: ApiTokenRepository
+    sessions: SessionRepository
 
     @classmethod
     def over(cls, database: Database) -> Repositories:
@@ -38,4 +40,5 @@ class Repositories:
             notices=NoticeRepository(database),
             state=StateRepository(database),
             api_tokens=ApiTokenRepository(database),
+            sessions=SessionRepository(database),
         )
