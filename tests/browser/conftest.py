@@ -5,13 +5,15 @@ installs it (`.ci/run`) and runs these with everything else."""
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from tests.browser.harness import CHROMIUM, Dashboard, launched_browser
-from tests.commands.api_harness import Api, serving_api
+from tests.commands.api_harness import Api
+from tests.commands.dashboard_harness import serving_dashboard
 from tests.commands.harness import App, Scene, build_scene, started_app
 
 
@@ -39,8 +41,14 @@ async def app(scene: Scene, tmp_path: Path) -> AsyncIterator[App]:
 
 @pytest.fixture
 async def api(app: App) -> AsyncIterator[Api]:
-    async with serving_api(app) as served:
-        yield served
+    """Every route module and the login, with `PUBLIC_URL` the server's own address (so the
+    browser's Origin is same-origin and Discord sends it back here)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with serving_dashboard(app, f"http://127.0.0.1:{port}", port=port) as served:
+        assert served.base == served.public_url
+        yield Api(app, served.base, served.http)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
@@ -97,6 +98,16 @@ class Dashboard:
         self._tokens += 1
         token = await self.api.token(f"browser-{self._tokens}", scope)
         return await self.page(await self.context(token=token, **sizes), path)
+
+    async def login(self, member: Any, path: str = "/", **sizes: int) -> Page:
+        """Log in as `member` the way a person does: open `path`, press "Log in with Discord",
+        consent at (fake) Discord, land back on `path` with a session cookie."""
+        self.api.app.fd.oauth2.approve_as(member)
+        page = await self.page(await self.context(**sizes), path)
+        await page.get_by_role("link", name="Log in with Discord").click()
+        await page.wait_for_url(self.base + path)
+        await page.wait_for_selector("body[data-ready=true]")
+        return page
 
     async def goto(self, page: Page, path: str) -> None:
         await page.goto(path)

@@ -140,8 +140,10 @@ def _write_probe(auth: ApiAuth) -> Any:
 
 @asynccontextmanager
 async def serving_dashboard(
-    app: App, public_url: str = PUBLIC_URL, *, client_secret: str | None = None
+    app: App, public_url: str = PUBLIC_URL, *, client_secret: str | None = None, port: int = 0
 ) -> AsyncIterator[Dashboard]:
+    """The bot's web server with the login; `port` 0 picks a free one (a browser test picks
+    it first, so that `PUBLIC_URL` can be the server's own address)."""
     services = app.bot.services
     limiter = RateLimiter(50, 100)
     sessions = SessionAuth.for_bot(
@@ -157,7 +159,7 @@ async def serving_dashboard(
     config = LoginConfig(app.fd.url, None, Secret(secret), public_url)
     login = LoginRoutes(config, sessions, app.bot, services.clock)
     routes = [*api_routes(context), login.add_to, _write_probe(auth)]
-    server = WebServer(build_app(checks={}, metrics=Metrics(), routes=routes), "127.0.0.1", 0)
+    server = WebServer(build_app(checks={}, metrics=Metrics(), routes=routes), "127.0.0.1", port)
     await server.start()
     try:
         async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
