@@ -113,9 +113,12 @@ class Dashboard:
         await page.goto(path)
         await page.wait_for_selector("body[data-ready=true]")
 
-    async def screenshot(self, page: Page, name: str) -> Path:
+    async def screenshot(self, page: Page, name: str, *, hide: str | None = None) -> Path:
+        """docs/dashboard-`name`.png of the whole page; `hide` (a selector) is painted over,
+        e.g. a token that should not sit in the repository even from a throwaway test."""
         target = DOCS / f"dashboard-{name}.png"
-        await page.screenshot(path=str(target), full_page=True)
+        mask = [page.locator(hide)] if hide else None
+        await page.screenshot(path=str(target), full_page=True, mask=mask)
         return target
 
     def check_clean(self) -> None:

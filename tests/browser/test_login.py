@@ -62,7 +62,7 @@ async def test_create_a_token_shown_once_then_revoke_it(dashboard: Dashboard) ->
     assert stored.created_by == s.admin.id
     status, _, _ = await dashboard.api.get(f"/api/v1/guilds/{s.guild.id}/tasks", token)
     assert status == 200  # the token shown works
-    await dashboard.screenshot(page, "tokens")
+    await dashboard.screenshot(page, "tokens", hide="#token-value")
 
     await dashboard.goto(page, f"/guilds/{s.guild.id}/tokens")
     await expect(page.locator("tr[data-token='deploys']")).to_have_count(1)
