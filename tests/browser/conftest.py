@@ -52,9 +52,9 @@ async def api(app: App) -> AsyncIterator[Api]:
 
 
 @pytest.fixture
-async def dashboard(api: Api) -> AsyncIterator[Dashboard]:
+async def dashboard(api: Api, tmp_path: Path) -> AsyncIterator[Dashboard]:
     """Chromium on the served dashboard; fails the test if any page had a script error."""
     async with launched_browser() as browser:
-        board = Dashboard(browser, api)
+        board = Dashboard(browser, api, shots=tmp_path)
         yield board
     board.check_clean()

@@ -8,6 +8,7 @@ module shows up as a failure, not as a blank page that happens to pass."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -55,6 +56,8 @@ class Dashboard:
 
     browser: Browser
     api: Api
+    shots: Path = field(default_factory=Path)
+    """Where screenshots go unless CADENCE_SCREENSHOTS=1 sends them to docs/."""
     problems: list[str] = field(default_factory=list)
     _tokens: int = 0
 
@@ -114,9 +117,12 @@ class Dashboard:
         await page.wait_for_selector("body[data-ready=true]")
 
     async def screenshot(self, page: Page, name: str, *, hide: str | None = None) -> Path:
-        """docs/dashboard-`name`.png of the whole page; `hide` (a selector) is painted over,
-        e.g. a token that should not sit in the repository even from a throwaway test."""
-        target = DOCS / f"dashboard-{name}.png"
+        """dashboard-`name`.png of the whole page, in docs/ with CADENCE_SCREENSHOTS=1 (so an
+        ordinary test run leaves the work tree clean), else in the test's temporary folder.
+        `hide` (a selector) is painted over, e.g. a token that should not sit in the
+        repository even from a throwaway test."""
+        folder = DOCS if os.environ.get("CADENCE_SCREENSHOTS") == "1" else self.shots
+        target = folder / f"dashboard-{name}.png"
         mask = [page.locator(hide)] if hide else None
         await page.screenshot(path=str(target), full_page=True, mask=mask)
         return target
