@@ -20,7 +20,7 @@ from scheduler.api_tokens import ApiTokens, check_token_name
 from scheduler.errors import ScheduleError
 from storage import ApiToken, ApiTokenScope
 from web.api_tasks import iso, path_id
-from web.auth import ApiAuth
+from web.auth import ApiAuth, discord_unavailable
 from web.http_rules import read_json_body
 from web.problems import FieldError, Problem
 
@@ -67,12 +67,7 @@ class ApiTokenRoutes:
         try:
             refused = await settings_refusal(self._client, guild_id, caller.member_id)
         except discord.HTTPException:
-            raise Problem(
-                503,
-                "Discord did not answer while checking your rights; try again.",
-                kind="discord-unavailable",
-                headers={"Retry-After": "5"},
-            ) from None
+            raise discord_unavailable("your rights") from None
         if refused is not None:
             raise Problem(403, refused, kind="forbidden")
         return guild_id, caller.member_id
