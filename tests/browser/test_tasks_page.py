@@ -58,22 +58,28 @@ async def test_the_list_shows_next_runs_in_local_time_and_filters(dashboard: Das
     await page.get_by_text("No task matches these filters.").wait_for()
 
 
+UNNAMED_CONTROLS = """() => [...document.querySelectorAll('input, select, textarea, button, a')]
+  .filter((el) => !el.closest('[hidden]'))
+  .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+    && !el.textContent.trim())
+  .map((el) => el.outerHTML)"""
+
+
 async def test_pages_work_at_phone_width_and_by_keyboard(dashboard: Dashboard) -> None:
     app = dashboard.api.app
     await make_tasks(app, 2)
+    task = await app.task("task 00")
+    g = f"/guilds/{app.scene.guild.id}"
     token = await dashboard.api.token("browser", "read")
     context = await dashboard.context(token=token, width=360, height=740)
-    page = await dashboard.page(context, f"/guilds/{app.scene.guild.id}")
-    assert await page.evaluate("document.documentElement.scrollWidth") <= 360
-    # Every control on the page has an accessible name.
-    unnamed = await page.evaluate(
-        """() => [...document.querySelectorAll('input, select, textarea, button, a')]
-          .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
-            && !el.textContent.trim())
-          .map((el) => el.outerHTML)"""
-    )
-    assert unnamed == []
-    await page.keyboard.press("Tab")
-    assert await page.evaluate("document.activeElement.textContent") == "Skip to content"
-    await page.keyboard.press("Tab")
-    assert await page.evaluate("document.activeElement.textContent") == "Cadence"
+    for path in (g, f"{g}/tasks/new", f"{g}/tasks/{task.id}", f"{g}/settings"):
+        page = await dashboard.page(context, path)
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 360, path
+        assert await page.evaluate(UNNAMED_CONTROLS) == [], path  # every control is named
+        await page.keyboard.press("Tab")
+        assert await page.evaluate("document.activeElement.textContent") == "Skip to content"
+        await page.keyboard.press("Enter")
+        await page.keyboard.press("Tab")  # from the skip link into the page's own content
+        inside = await page.evaluate("document.activeElement.closest('main') !== null")
+        assert inside, path
+        await page.close()
