@@ -177,3 +177,53 @@ async def test_delete_asks_first(dashboard: Dashboard) -> None:
     await page.get_by_role("dialog").get_by_role("button", name="Delete").click()
     await expect(page.locator("table.tasks tbody tr")).to_have_count(1)
     assert [t.name for t in await app.tasks()] == ["task 00"]
+
+
+async def test_a_once_task_with_variants_an_embed_and_a_webhook_identity(
+    dashboard: Dashboard,
+) -> None:
+    """The composer's variants and embed and the destination's webhook identity reach the
+    API in its own shapes: the task posts its first variant as "Daily Herald"."""
+    api = dashboard.api
+    app = api.app
+    s = app.scene
+    g = f"/api/v1/guilds/{s.guild.id}"
+    await require(api, f"POST {g}/preview", f"POST {g}/tasks", f"GET {g}/channels")
+    page = await dashboard.open(f"/guilds/{s.guild.id}/tasks/new")
+    await page.get_by_label("Name", exact=True).fill("herald")
+    await page.get_by_label("Kind").select_option("date")
+    zone = ZoneInfo(TIMEZONE)
+    at = (datetime.now(zone) + timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
+    await page.get_by_label("Posts at").fill(at.strftime("%Y-%m-%dT%H:%M"))
+    await expect(page.locator("#schedule-preview .next-runs li")).to_have_count(1)
+
+    await page.locator("#v0-content").fill("first")
+    await page.get_by_role("button", name="Add a variant").click()
+    await page.locator("details").nth(1).locator("summary").click()
+    await page.locator("#v1-title").fill("Second")
+    await page.locator("#v1-use-color").check()
+    await expect(page.locator(".discord-embed .embed-title")).to_have_text("Second")
+    await page.get_by_label("With several variants, post them").select_option("sequential")
+
+    await page.get_by_label("Type").select_option("webhook")
+    await page.get_by_label("Channel", exact=True).select_option(label="#general")
+    await page.get_by_label("Webhook name").fill("Daily Herald")
+    await page.get_by_role("button", name="Create task").click()
+    await page.wait_for_url(f"**/guilds/{s.guild.id}?created=*")
+
+    task = await app.task("herald")
+    assert task.next_run_at == at.astimezone(UTC)
+    first, second = task.payload.variants
+    assert first.content == "first" and second.embed is not None
+    assert second.embed.title == "Second" and second.embed.color == 0x5865F2
+    [dest] = task.destinations
+    assert dest.kind == "webhook" and dest.channel_id == s.general.id
+
+    await require(api, f"POST {g}/tasks/{task.id}/run")
+    before = app.fd.cursor()
+    status, _, _ = await api.request(
+        "POST", f"{g}/tasks/{task.id}/run", await api.token("runner", "write"), json={}
+    )
+    assert status in (200, 201, 202)
+    posted = await app.fd.wait_for_message(s.general, after=before, timeout=10)
+    assert posted.content == "first" and posted.webhook_username == "Daily Herald"

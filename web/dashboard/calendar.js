@@ -5,16 +5,24 @@ import { getAll, guildPath } from "./api.js";
 import { upcoming } from "./shapes.js";
 import { dayKey, fill, h, localZone } from "./ui.js";
 
+const MAX_UPCOMING = 50;
+
 export async function render(main, { guildId }) {
   const days = new URLSearchParams(location.search).get("days") === "30" ? 30 : 7;
   const tasks = await getAll(guildPath(guildId, "/tasks?status=active&limit=100"));
   const now = new Date();
   const until = new Date(now.getFullYear(), now.getMonth(), now.getDate() + days);
   const posts = [];
+  const truncated = [];
   await Promise.all(tasks.map(async (task) => {
-    for (const iso of await upcoming(guildId, task.id, 50)) {
+    const ahead = await upcoming(guildId, task.id, MAX_UPCOMING);
+    for (const iso of ahead) {
       const at = new Date(iso);
       if (at >= now && at < until) posts.push({ at, iso, task });
+    }
+    // /upcoming gives at most 50: a task still inside the window at its 50th is cut short.
+    if (ahead.length === MAX_UPCOMING && new Date(ahead[ahead.length - 1]) < until) {
+      truncated.push(task.name);
     }
   }));
   posts.sort((a, b) => a.at - b.at);
@@ -30,6 +38,10 @@ export async function render(main, { guildId }) {
     h("h1", {}, `Calendar: the next ${days} days`),
     h("p", { class: "hint" }, `${posts.length} posts ahead, in your local time (${localZone()}).`),
     h("div", { class: "row" }, toggle(7), toggle(30)),
+    truncated.length
+      ? h("p", { class: "hint", id: "truncated" }, `Only the next ${MAX_UPCOMING} posts of ` +
+        `${truncated.sort().join(", ")} are shown; it posts more often in this period.`)
+      : null,
     h("ol", { class: `calendar days-${days}`, "aria-label": "Days" },
       [...byDay.entries()].map(([key, list]) => day(key, list, busiest, guildId))));
 }
