@@ -12,6 +12,9 @@ import { announce, field, fill, h, localTime, localZone, zoneTime } from "./ui.j
 
 const EDITABLE = ["name", "kind", "spec", "timezone", "catch_up", "start_at", "end_at",
   "max_runs", "payload", "destinations"];
+const FIELD_WORDS = { payload: "message", destinations: "where it posts", spec: "schedule",
+  timezone: "time zone", catch_up: "catch-up", max_runs: "most runs", end_at: "ends after",
+  start_at: "starting" };
 const PREVIEW_KEYS = { cron: "cron", date: "once", interval: "every" };
 const PREVIEW_FIELDS = { cron: 1, once: 1, every: 1 };
 const SPEC_HINTS = {
@@ -217,7 +220,7 @@ async function showConflict(box, guildId, mine, adopt) {
     h("p", {}, `This task was changed after you opened it${who}. Your edits were not saved. ` +
       "Their version:"),
     h("dl", { class: "their-version" }, changed.map((key) => [
-      h("dt", {}, key), h("dd", {}, readable(key, theirs[key]))])),
+      h("dt", {}, FIELD_WORDS[key] || key), h("dd", {}, readable(key, theirs[key]))])),
     h("div", { class: "actions" },
       h("a", { class: "button", href: location.pathname }, "Load their version"),
       h("button", { type: "button", onclick: () => {
