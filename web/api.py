@@ -16,6 +16,7 @@ from aiohttp import web
 from scheduler.services import Services
 from web.api_guild import GuildRoutes
 from web.api_settings import SettingsRoutes
+from web.api_task_writes import TaskWriteRoutes
 from web.api_tasks import TaskRoutes
 from web.auth import ApiAuth
 from web.http_rules import CursorCodec
@@ -39,4 +40,5 @@ def api_routes(context: ApiContext) -> list[Callable[[web.Application], None]]:
     tasks = TaskRoutes(context.services.repositories.tasks, context.auth, context.cursors)
     guild = GuildRoutes(context.services, context.client, context.auth)
     settings = SettingsRoutes(context.services.guild_config, context.client, context.auth)
-    return [tasks.add_to, guild.add_to, settings.add_to]
+    writes = TaskWriteRoutes(context.services, context.client, context.auth)
+    return [tasks.add_to, guild.add_to, settings.add_to, writes.add_to]
