@@ -117,11 +117,10 @@ class TaskWriteRoutes:
 
     async def _create(self, caller: Caller, body: Any) -> web.Response:
         refused = refuse_fields(body, read_only=_SERVER_SET, what="task")
-        if refused:
-            raise invalid(refused)
         guild = self._guild(caller)
         member = await member_of(guild, caller.member_id)
-        new = await self._input.check(guild, member, body, now=self._services.clock.now())
+        now = self._services.clock.now()
+        new = await self._input.check(guild, member, body, now=now, refused=refused)
         await self._input.check_room(guild.id)
         new = await with_webhooks(guild, new)
         task = await self._write(
@@ -141,13 +140,12 @@ class TaskWriteRoutes:
         check_if_match(request.headers.get("If-Match"), task_etag(task))
         patch = await read_json_body(request)
         refused = refuse_fields(patch, read_only=READ_ONLY_FIELDS, what="merge patch")
-        if refused:
-            raise invalid(refused)
         guild = self._guild(caller)
         member = await member_of(guild, caller.member_id)
         merged = merge_patch(export_entry(task), patch)
+        now = self._services.clock.now()
         new = await self._input.check(
-            guild, member, merged, now=self._services.clock.now(), except_id=task.id
+            guild, member, merged, now=now, except_id=task.id, refused=refused
         )
         new = await with_webhooks(guild, new, keep=task.destinations)
         updated = await self._write(

@@ -63,9 +63,10 @@ def invalid(problems: Iterable[EntryProblem | FieldError], detail: str = "") -> 
 
 
 def refuse_fields(body: Any, *, read_only: Iterable[str], what: str) -> list[FieldError]:
-    """Problems with the keys of a body: not an object, read-only keys, unknown keys."""
+    """Problems with the keys of a body: read-only keys, unknown keys. A body that is not
+    an object is refused at once (422)."""
     if not isinstance(body, Mapping):
-        return [FieldError("", f"The {what} must be a JSON object.")]
+        raise invalid([FieldError("", f"The {what} must be a JSON object.")])
     problems = []
     fixed = set(read_only)
     for key in body:
@@ -99,10 +100,12 @@ class TaskInputChecker:
         *,
         now: datetime,
         except_id: int | None = None,
+        refused: Iterable[FieldError] = (),
     ) -> NewTask:
         """Every rule `/schedule import` applies to one entry, plus the slash commands' name
-        rule; `except_id` is the task being edited (it may keep its own name)."""
-        problems: list[EntryProblem] = []
+        rule; `except_id` is the task being edited (it may keep its own name). `refused`
+        are problems the door found with the body's keys, answered with the rest."""
+        problems: list[EntryProblem | FieldError] = list(refused)
         zone = await self._rules.zone(guild.id, None)
         new: NewTask | None = None
         try:
@@ -116,7 +119,7 @@ class TaskInputChecker:
             )
         except InvalidEntryError as exc:
             problems += exc.problems
-        if not any(p.field == "name" for p in problems):
+        if isinstance(entry.get("name"), str) and not any(p.field == "name" for p in problems):
             try:
                 await self._rules.new_name(guild.id, str(entry.get("name")), except_id=except_id)
             except ScheduleError as exc:
