@@ -9,6 +9,7 @@ list them all; the first one, in a fixed order, is what `/schedule import` shows
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,7 +48,7 @@ from storage import (
     WebhookDestination,
 )
 
-__all__ = ["IMPORTED_MENTIONS", "check_entry", "entry_name", "new_task_of"]
+__all__ = ["IMPORTED_MENTIONS", "EntryContext", "check_entry", "entry_name", "new_task_of"]
 
 IMPORTED_MENTIONS = Mentions(users=True)
 """An imported task's approved mentions until the importer's rights are checked: members only."""
@@ -97,15 +98,19 @@ def _check_range(instant: datetime, what: str, now: datetime) -> None:
         raise ScheduleError(f"{what} is out of range (1970 to {_MAX_YEARS_AHEAD} years ahead)")
 
 
-def check_entry(
-    entry: Any,
-    *,
-    guild_id: int,
-    actor_id: int,
-    now: datetime,
-    default_zone: str,
-    min_interval_seconds: int,
-) -> NewTask:
+@dataclass(frozen=True, slots=True)
+class EntryContext:
+    """Where and when entries are checked: the guild, the member the tasks will belong to,
+    the instant, the guild's zone for entries without one, and MIN_INTERVAL_SECONDS."""
+
+    guild_id: int
+    actor_id: int
+    now: datetime
+    default_zone: str
+    min_interval_seconds: int
+
+
+def check_entry(entry: Any, context: EntryContext) -> NewTask:
     """One task entry (an export entry: an import's, or the web API's POST body) as a
     NewTask, or `InvalidEntryError` listing every problem by field. Channels, permissions
     and mentions are discordside's checks (`check_import_entry`), run on the result."""
@@ -116,33 +121,17 @@ def check_entry(
     with problems.at("name"):
         name = entry_name(entry)
     try:
-        new = new_task_of(
-            entry,
-            name or "?",
-            guild_id=guild_id,
-            actor_id=actor_id,
-            now=now,
-            default_zone=default_zone,
-            min_interval_seconds=min_interval_seconds,
-        )
+        new = new_task_of(entry, name or "?", context)
     except InvalidEntryError as exc:
         problems.items.extend(exc.problems)
     problems.raise_if_any()
     return new
 
 
-def new_task_of(
-    entry: dict[str, Any],
-    name: str,
-    *,
-    guild_id: int,
-    actor_id: int,
-    now: datetime,
-    default_zone: str,
-    min_interval_seconds: int,
-) -> NewTask:
+def new_task_of(entry: dict[str, Any], name: str, context: EntryContext) -> NewTask:
     """Every field of an entry checked, in the order an import reports them; all problems
     are collected (`InvalidEntryError`), the first one is what an import shows."""
+    now = context.now
     problems = EntryProblems()
     kind: TaskKind | None = None
     with problems.at("kind"):
@@ -156,7 +145,7 @@ def new_task_of(
     with problems.at("timezone"):
         zone_name = entry.get("timezone")
         stored_zone = load_zone(zone_name).key if zone_name else None
-        zone = stored_zone or default_zone
+        zone = stored_zone or context.default_zone
     start_at = end_at = None
     with problems.at("start_at"):
         start_at = _instant(entry, "start_at", now)
@@ -164,7 +153,9 @@ def new_task_of(
         end_at = _instant(entry, "end_at", now)
     if kind is not None and spec is not None and zone is not None and not problems:
         with problems.at("spec"):
-            spec = _checked_spec(kind, spec, zone, start_at, end_at, now, min_interval_seconds)
+            spec = _checked_spec(
+                kind, spec, zone, start_at, end_at, now, context.min_interval_seconds
+            )
     payload = None
     with problems.at("payload"):
         payload = _payload(entry.get("payload"))
@@ -197,8 +188,8 @@ def new_task_of(
         kind=kind,
         spec=spec,
         created_at=now,
-        guild_id=guild_id,
-        created_by=actor_id,
+        guild_id=context.guild_id,
+        created_by=context.actor_id,
         timezone=stored_zone,
         start_at=start_at if kind == TaskKind.INTERVAL else None,
         end_at=end_at,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from scheduler.entries import IMPORTED_MENTIONS, entry_name, new_task_of
+from scheduler.entries import IMPORTED_MENTIONS, EntryContext, entry_name, new_task_of
 from scheduler.errors import ScheduleError
 from storage import NewTask, Task
 from storage.payloads import encode_destination, encode_payload
@@ -114,6 +114,7 @@ def plan_import(
     if not isinstance(entries, list) or not entries:
         result.errors.append('The file has no tasks (a non-empty "tasks" list).')
         return result
+    context = EntryContext(guild_id, actor_id, now, default_zone, min_interval_seconds)
     existing = {name.casefold() for name in existing_names}
     seen: set[str] = set()
     for number, entry in enumerate(entries, start=1):
@@ -130,17 +131,7 @@ def plan_import(
                 if not replace:
                     raise ScheduleError("a task with this name already exists (use replace:true)")
                 result.replaces.append(name)
-            result.tasks.append(
-                new_task_of(
-                    entry,
-                    name,
-                    guild_id=guild_id,
-                    actor_id=actor_id,
-                    now=now,
-                    default_zone=default_zone,
-                    min_interval_seconds=min_interval_seconds,
-                )
-            )
+            result.tasks.append(new_task_of(entry, name, context))
         except ScheduleError as exc:
             result.errors.append(f"{label}: {exc.message}")
         except (TypeError, ValueError, KeyError, OverflowError) as exc:

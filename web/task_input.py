@@ -15,7 +15,7 @@ from typing import Any
 import discord
 
 from discordside.checks import check_import_entry
-from scheduler.entries import check_entry
+from scheduler.entries import EntryContext, check_entry
 from scheduler.errors import EntryProblem, InvalidEntryError, ScheduleError
 from scheduler.rules import TaskRules
 from storage import NewTask
@@ -109,14 +109,10 @@ class TaskInputChecker:
         zone = await self._rules.zone(guild.id, None)
         new: NewTask | None = None
         try:
-            new = check_entry(
-                dict(entry),
-                guild_id=guild.id,
-                actor_id=member.id,
-                now=now,
-                default_zone=zone.effective,
-                min_interval_seconds=self._rules.min_interval_seconds,
+            context = EntryContext(
+                guild.id, member.id, now, zone.effective, self._rules.min_interval_seconds
             )
+            new = check_entry(dict(entry), context)
         except InvalidEntryError as exc:
             problems += exc.problems
         if isinstance(entry.get("name"), str) and not any(p.field == "name" for p in problems):

@@ -331,8 +331,9 @@ async def test_an_idempotent_post_creates_one_task_and_repeats_its_answer(api: A
     token = await api.token("deployer", "write")
     other_token = await api.token("other", "write")
     key = {"Idempotency-Key": "create-0001"}
-    first = await api.request("POST", tasks_path(s.guild), token, json=entry(s.general), headers=key)
-    again = await api.request("POST", tasks_path(s.guild), token, json=entry(s.general), headers=key)
+    path = tasks_path(s.guild)
+    first = await api.request("POST", path, token, json=entry(s.general), headers=key)
+    again = await api.request("POST", path, token, json=entry(s.general), headers=key)
     assert first[0] == again[0] == 201 and first[1] == again[1]
     for header in ("Location", "ETag"):
         assert first[2].headers[header] == again[2].headers[header]
