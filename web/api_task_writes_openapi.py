@@ -90,7 +90,7 @@ def _action(
     return {
         "operationId": operation_id,
         "summary": summary,
-        "tags": ["tasks"],
+        "tags": ["Tasks"],
         "parameters": parameters,
         "requestBody": _action_body(properties),
         "responses": responses,
@@ -122,7 +122,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "post": {
             "operationId": "createTask",
             "summary": "Create a task from an export entry (as /schedule import checks one)",
-            "tags": ["tasks"],
+            "tags": ["Tasks"],
             "parameters": [_ref("parameters", "GuildId"), _ref("parameters", "IdempotencyKey")],
             "requestBody": {
                 "required": True,
@@ -147,7 +147,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "patch": {
             "operationId": "patchTask",
             "summary": "Change a task with a JSON Merge Patch of its export entry",
-            "tags": ["tasks"],
+            "tags": ["Tasks"],
             "parameters": [*_TASK_PARAMS, _ref("parameters", "IfMatch")],
             "requestBody": {
                 "required": True,
@@ -164,7 +164,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "delete": {
             "operationId": "deleteTask",
             "summary": "Delete a task and its run history",
-            "tags": ["tasks"],
+            "tags": ["Tasks"],
             "parameters": [*_TASK_PARAMS, _ref("parameters", "IfMatch")],
             "responses": {
                 "204": {"description": "Deleted."},

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from scheduler.payload import make_nonce
 from storage import AuditEntry, RunStatus, TaskStatus
 from tests.commands.api_harness import Api, make_tasks
+from web import api_task_writes
 from web.idempotency import request_fingerprint
 from web.problems import PROBLEM_JSON
 
@@ -403,3 +405,33 @@ async def test_an_idempotent_run_runs_once(api: Api) -> None:
     assert len(api.app.fd.messages(s.general)) == 1
     assert len(await api.app.runs(await api.app.task("from the api"))) == 1
     assert (await api.app.task("from the api")).status == TaskStatus.ACTIVE
+
+
+def test_the_write_operations_use_only_the_shared_component_names() -> None:
+    shared = {
+        "schemas": {"Task", "TaskInput", "TaskPatch", "Problem"},
+        "parameters": {"GuildId", "TaskId", "IfMatch", "IdempotencyKey"},
+        "responses": {
+            "BadRequest",
+            "Unauthorized",
+            "Forbidden",
+            "NotFound",
+            "PreconditionFailed",
+            "PayloadTooLarge",
+            "UnsupportedMediaType",
+            "Unprocessable",
+            "PreconditionRequired",
+            "TooManyRequests",
+            "ServiceUnavailable",
+        },
+    }
+    paths = api_task_writes.OPENAPI_PATHS
+    operations = [op for methods in paths.values() for op in methods.values()]
+    ids = [op["operationId"] for op in operations]
+    assert len(ids) == len(set(ids)) == 7
+    for op in operations:
+        assert op["summary"] and op["tags"] == ["Tasks"]
+        assert {"401", "403", "404", "429"} <= set(op["responses"])
+    refs = re.findall(r"'\$ref': '#/components/(\w+)/(\w+)'", repr(paths))
+    assert refs and all(name in shared[kind] for kind, name in refs), refs
+    assert {"IfMatch"} <= {name for _, name in refs}
