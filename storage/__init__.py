@@ -20,9 +20,11 @@ from storage.errors import (
     RunExistsError,
     RunNotFoundError,
     SchemaTooNewError,
+    StaleTaskError,
     TaskNotFoundError,
 )
 from storage.guilds import SETTING_DEFAULTS, GuildSettingsRepository
+from storage.idempotency import IdempotencyRepository, IdempotentAnswer, KeyClaim
 from storage.migrate import latest_version
 from storage.models import (
     UNSET,
@@ -93,6 +95,9 @@ __all__ = [
     "EmbedField",
     "GuildSettings",
     "GuildSettingsRepository",
+    "IdempotencyRepository",
+    "IdempotentAnswer",
+    "KeyClaim",
     "MentionPolicy",
     "Mentions",
     "NewTask",
@@ -114,6 +119,7 @@ __all__ = [
     "SchemaTooNewError",
     "SessionRepository",
     "SqliteDatabase",
+    "StaleTaskError",
     "StateRepository",
     "Task",
     "TaskKind",

@@ -8,6 +8,7 @@ from storage.api_tokens import ApiTokenRepository
 from storage.audit import AuditRepository
 from storage.database import Database
 from storage.guilds import GuildSettingsRepository
+from storage.idempotency import IdempotencyRepository
 from storage.notices import NoticeRepository
 from storage.runs import RunRepository
 from storage.sessions import SessionRepository
@@ -29,6 +30,7 @@ class Repositories:
     state: StateRepository
     api_tokens: ApiTokenRepository
     sessions: SessionRepository
+    idempotency: IdempotencyRepository
 
     @classmethod
     def over(cls, database: Database) -> Repositories:
@@ -41,4 +43,5 @@ class Repositories:
             state=StateRepository(database),
             api_tokens=ApiTokenRepository(database),
             sessions=SessionRepository(database),
+            idempotency=IdempotencyRepository(database),
         )

@@ -16,6 +16,7 @@ from aiohttp import web
 from scheduler.services import Services
 from web.api_guild import GuildRoutes
 from web.api_settings import SettingsRoutes
+from web.api_task_writes import TaskWriteRoutes
 from web.api_tasks import TaskRoutes
 from web.api_token_routes import ApiTokenRoutes
 from web.auth import ApiAuth
@@ -42,4 +43,12 @@ def api_routes(context: ApiContext) -> list[Callable[[web.Application], None]]:
     tokens = ApiTokenRoutes(context.services.api_tokens, context.auth, context.client)
     guild = GuildRoutes(context.services, context.client, context.auth)
     settings = SettingsRoutes(context.services.guild_config, context.client, context.auth)
-    return [tasks.add_to, guild.add_to, settings.add_to, tokens.add_to, PageRoutes().add_to]
+    writes = TaskWriteRoutes(context.services, context.client, context.auth)
+    return [
+        tasks.add_to,
+        guild.add_to,
+        settings.add_to,
+        writes.add_to,
+        tokens.add_to,
+        PageRoutes().add_to,
+    ]
