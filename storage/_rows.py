@@ -190,6 +190,8 @@ def guild_settings_from_row(row: sqlite3.Row) -> GuildSettings:
         dev_channel_id=row["dev_channel_id"],
         alert_channel_id=row["alert_channel_id"],
         manager_role_id=row["manager_role_id"],
+        # Absent before schema 3 (a database read while it is being upgraded).
+        viewer_role_id=row["viewer_role_id"] if "viewer_role_id" in row.keys() else None,
         summary_cron=row["summary_cron"],
         summary_channel_id=row["summary_channel_id"],
         mention_policy=MentionPolicy(row["mention_policy"]),
