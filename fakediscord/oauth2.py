@@ -304,8 +304,8 @@ async def my_guilds(request: web.Request) -> web.Response:
     if token is not None and "guilds" not in token.scopes:
         raise errors.missing_access()
     user_id = token.user_id if token is not None else fd.world.bot_user.id
-    found = []
-    for guild in fd.world.guilds.values():
+    found: list[dict[str, Any]] = []
+    for guild in sorted(fd.world.guilds.values(), key=lambda g: g.id):
         member = guild.get_member(user_id)
         if member is None or (token is None and not guild.bot_present):
             continue
@@ -320,7 +320,6 @@ async def my_guilds(request: web.Request) -> web.Response:
                 "features": list(guild.features),
             }
         )
-    found.sort(key=lambda entry: int(entry["id"]))
     return json_response(found)
 
 
