@@ -385,12 +385,12 @@ def _extensions(name: str, raw: str) -> tuple[str, ...]:
 
 
 def describe_settings(settings: Settings) -> dict[str, Any]:
-    """The settings as a dict safe to log: the token is reduced to whether it is set, and the
-    database URL's password is masked."""
+    """The settings as a dict safe to log: the token and the OAuth2 client secret are reduced
+    to whether they are set, and the database URL's password is masked."""
     out: dict[str, Any] = {}
     for name in Settings.__dataclass_fields__:
         value = getattr(settings, name)
-        if name == "discord_token":
+        if name in ("discord_token", "discord_client_secret"):
             value = "set" if value else "not set"
         elif isinstance(value, DatabaseUrl):
             value = value.masked
