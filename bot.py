@@ -25,9 +25,11 @@ from storage.copy import TargetNotEmptyError, copy_database
 from telemetry import Metrics, configure_logging
 from web import ReadinessCheck, WebServer, build_app, build_metrics_app, readiness
 from web.api import ApiContext, api_routes
-from web.auth import ApiAuth
+from web.auth import ApiAuth, SessionAuth
 from web.http_rules import CursorCodec
 from web.limits import RateLimiter
+from web.login import LoginConfig, LoginRoutes
+from web.sessions import WebSessions, origin_of
 
 log = logging.getLogger("cadence")
 
@@ -111,17 +113,40 @@ def build_web_servers(
     watch_state(metrics, bot, checks)
     servers = []
     if settings.web_port is not None:
-        auth = ApiAuth.for_bot(
-            bot.services.api_tokens, RateLimiter(settings.api_rate_per_second, 20), bot
-        )
+        limiter = RateLimiter(settings.api_rate_per_second, 20)
+        login, sessions = dashboard_login(settings, bot, limiter)
+        auth = ApiAuth.for_bot(bot.services.api_tokens, limiter, bot, sessions)
         # Cursors are signed with a key of this process: a restart starts paging anew.
         context = ApiContext(bot.services, bot, auth, CursorCodec(token_bytes(32)))
-        app = build_app(checks=checks, metrics=metrics, routes=api_routes(context))
+        routes = [*api_routes(context), login.add_to]
+        app = build_app(checks=checks, metrics=metrics, routes=routes)
         servers.append(WebServer(app, settings.web_host, settings.web_port))
     if settings.metrics_port is not None:
         app = build_metrics_app(checks=checks, metrics=metrics)
         servers.append(WebServer(app, settings.metrics_host, settings.metrics_port))
     return servers
+
+
+def dashboard_login(
+    settings: Settings, bot: CadenceBot, limiter: RateLimiter
+) -> tuple[LoginRoutes, SessionAuth]:
+    """The dashboard's login routes and its session callers (PUBLIC_URL is set with WEB_PORT)."""
+    public_url = settings.public_url or f"http://{settings.web_host}:{settings.web_port}"
+    services = bot.services
+    sessions = SessionAuth.for_bot(
+        WebSessions(services.repositories.sessions, services.clock),
+        services.repositories.guilds,
+        bot,
+        limiter,
+        origin_of(public_url),
+    )
+    config = LoginConfig(
+        api_base=settings.discord_api_base or "https://discord.com",
+        client_id=settings.discord_client_id,
+        client_secret=settings.discord_client_secret,
+        public_url=public_url,
+    )
+    return LoginRoutes(config, sessions, bot, services.clock), sessions
 
 
 async def start_web_servers(servers: list[WebServer]) -> bool:

@@ -1,24 +1,29 @@
-"""Does an API token's creator still have the right to manage this guild's Cadence settings?
+"""Who may reach a guild's Cadence data from the web, decided by the bot at every request.
 
-A token acts with the rights of the member who made it, so the web API asks at every use,
-as the bot sees the guild now: the member from the cache, else from Discord (404: they left);
-the guild owner, Administrator or Manage Server (guild-wide, as for `/scheduler config`,
-see `discordside.checks.manages_server`) may.
+An API token acts with the rights of the member who made it, so the web API asks at every
+use, as the bot sees the guild now: the member from the cache, else from Discord (404: they
+left); the guild owner, Administrator or Manage Server (guild-wide, as for `/scheduler
+config`, see `discordside.checks.manages_server`) may (`creator_refusal`). A dashboard user
+acts as themself: the `/schedule` rule (owner, Administrator, Manage Server, manager role)
+reads and writes, the viewer role reads (`dashboard_access`).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 import discord
 
-from discordside.checks import MANAGE_SERVER, manages_server
+from discordside.checks import MANAGE_SERVER, manager_refusal, manages_server
 
-__all__ = ["CreatorRefusal", "creator_refusal"]
+__all__ = ["CreatorRefusal", "DashboardAccess", "creator_refusal", "dashboard_access"]
 
 log = logging.getLogger(__name__)
+
+_ROLE_MENTION = re.compile(r"<@&(\d+)>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,4 +63,63 @@ async def creator_refusal(
     return CreatorRefusal(
         "no_permission",
         f"The token's creator no longer has {MANAGE_SERVER} in this server; create a new token.",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardAccess:
+    """What a logged-in person may do with one guild's Cadence data, as the bot sees them now.
+
+    ``member`` False (the bot is not in the guild, or they are not a member): answer as if the
+    guild did not exist. Otherwise ``refusal`` says, in the slash commands' words, what they
+    lack to change things (None when they may), and ``can_read`` whether they may look.
+    """
+
+    member: bool
+    can_read: bool = False
+    can_write: bool = False
+    refusal: str | None = None
+
+
+async def dashboard_access(
+    client: discord.Client,
+    guild_id: int,
+    user_id: int,
+    manager_role_id: int | None,
+    viewer_role_id: int | None,
+) -> DashboardAccess:
+    """Read and write for the owner, Administrator, Manage Server and the manager role (the
+    rule `/schedule` follows: `discordside.checks.manager_refusal`); read only for the viewer
+    role; nothing otherwise. Decided from the member the bot sees (its cache, else Discord),
+    never from the person's own OAuth guild list.
+
+    Other Discord errors than 404 are raised: the caller answers with a temporary error.
+    """
+    guild = client.get_guild(guild_id)
+    if guild is None:
+        return DashboardAccess(member=False)
+    member = guild.get_member(user_id)
+    if member is None:
+        try:
+            member = await guild.fetch_member(user_id)
+        except discord.NotFound:
+            return DashboardAccess(member=False)
+    refusal = manager_refusal(member, member.guild_permissions, manager_role_id)
+    if refusal is None:
+        return DashboardAccess(member=True, can_read=True, can_write=True)
+    viewer = bool(viewer_role_id) and any(role.id == viewer_role_id for role in member.roles)
+    if not viewer and viewer_role_id:
+        refusal += f" To only read its tasks, you need the <@&{viewer_role_id}> role."
+    return DashboardAccess(member=True, can_read=viewer, refusal=plain_roles(guild, refusal))
+
+
+def plain_roles(guild: discord.Guild, text: str) -> str:
+    """Role mentions (``<@&id>``) as ``@name``, for places that do not render mentions."""
+    return _ROLE_MENTION.sub(
+        lambda found: (
+            f"@{role.name}"
+            if (role := guild.get_role(int(found.group(1)))) is not None
+            else "a role that no longer exists"
+        ),
+        text,
     )

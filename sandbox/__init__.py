@@ -70,6 +70,7 @@ async def run_sandbox(db_path: str | None = None) -> int:
 
     world, guild, you = build_world()
     fd = await FakeDiscord.start(world)
+    fd.oauth2.approve_as(you)  # "Log in with Discord" on the sandbox's dashboard: you, the admin
     scratch = tempfile.TemporaryDirectory(prefix="cadence-sandbox-") if db_path is None else None
     path = Path(db_path) if db_path else Path(scratch.name) / "sandbox.db"  # type: ignore[union-attr]
     env = {k: v for k, v in os.environ.items() if k in _PASSED_THROUGH}
@@ -77,6 +78,8 @@ async def run_sandbox(db_path: str | None = None) -> int:
         DEV_GUILD_ID=str(guild.id),
         DEV_CHANNEL_ID=str(guild.channel_named("dev").id),
         DATABASE_PATH=str(path),
+        DISCORD_API_BASE=fd.url,
+        DISCORD_CLIENT_SECRET=fd.oauth2.client_secret,
     )
     settings = load_settings(env, env_file=None, sandbox=True)
     database = await Database.open(path)

@@ -102,6 +102,7 @@ class GuildSettings:
     dev_channel_id: int | None = None
     alert_channel_id: int | None = None
     manager_role_id: int | None = None
+    viewer_role_id: int | None = None  # read-only on the dashboard and API
     summary_cron: str | None = None
     summary_channel_id: int | None = None
     mention_policy: MentionPolicy = MentionPolicy.CREATOR
