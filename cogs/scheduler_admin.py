@@ -26,7 +26,7 @@ from cogs.common import (
 )
 from cogs.scheduler_tokens import ApiTokenCommands
 from cogs.status_text import notices_embed, status_embed
-from discordside.checks import check_member_role, check_setting_channel
+from discordside.checks import check_manager_role, check_setting_channel, check_viewer_role
 from scheduler.errors import ScheduleError
 from scheduler.guild_config import ConfigChange
 from scheduler.services import Services
@@ -176,13 +176,9 @@ class SchedulerAdmin(
             if channel is not None:
                 changes[COLUMNS[option]] = self._postable(interaction, channel, option)
         if manager_role is not None:
-            changes["manager_role_id"] = check_member_role(
-                manager_role.guild, manager_role.id, "manager_role"
-            )
+            changes["manager_role_id"] = check_manager_role(manager_role.guild, manager_role.id)
         if viewer_role is not None:
-            changes["viewer_role_id"] = check_member_role(
-                viewer_role.guild, viewer_role.id, "viewer_role"
-            )
+            changes["viewer_role_id"] = check_viewer_role(viewer_role.guild, viewer_role.id)
         if summary_cron is not None:
             changes["summary_cron"] = summary_cron
         if mention_policy is not None:

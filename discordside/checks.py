@@ -40,8 +40,9 @@ __all__ = [
     "check_channel",
     "check_import_entries",
     "check_import_entry",
-    "check_member_role",
+    "check_manager_role",
     "check_setting_channel",
+    "check_viewer_role",
     "manager_refusal",
     "manages_server",
     "missing_permissions",
@@ -155,35 +156,45 @@ def check_setting_channel(guild: discord.Guild, channel_id: int, option: str) ->
     return resolved.id
 
 
-ROLE_PURPOSE = {
-    "manager_role": ("manage tasks", "the people who schedule posts", "@Schedulers"),
-    "viewer_role": ("see every task", "the people who may read the schedule", "@Editors"),
-}
-"""What each role Cadence grants rights to lets its holders do, for the refusals' words."""
+def check_manager_role(guild: discord.Guild, role_id: int) -> int:
+    """The id of a role that may be the manager role: one of this guild's, neither @everyone
+    nor managed by an integration; else a ScheduleError."""
+    return _check_granted_role(
+        guild, role_id, "manager_role", "manage tasks", "the people who schedule posts"
+    )
 
 
-def check_member_role(guild: discord.Guild, role_id: int, option: str = "manager_role") -> int:
-    """The id of a role that may be the manager (or viewer) role: one of this guild's, neither
-    @everyone nor managed by an integration; else a ScheduleError."""
-    rights, holders, example = ROLE_PURPOSE[option]
-    label = option.replace("_", " ")
+def check_viewer_role(guild: discord.Guild, role_id: int) -> int:
+    """The id of a role that may be the viewer role (read-only on the dashboard and API): as
+    for the manager role."""
+    return _check_granted_role(
+        guild, role_id, "viewer_role", "see every task", "the people who may read the schedule"
+    )
+
+
+_ROLE_EXAMPLES = {"manager_role": "@Schedulers", "viewer_role": "@Editors"}
+
+
+def _check_granted_role(
+    guild: discord.Guild, role_id: int, option: str, rights: str, holders: str
+) -> int:
+    """A role Cadence grants rights to must be one of this guild's, given to chosen members:
+    not @everyone (every member would get the rights), not an integration's role."""
+    example = f"{option}: {_ROLE_EXAMPLES[option]}"
     role = guild.get_role(role_id)
     if role is None:
-        raise ScheduleError(
-            f"{option}: role {role_id} is not in this server.",
-            example=f"{option}: {example}",
-        )
+        raise ScheduleError(f"{option}: role {role_id} is not in this server.", example=example)
     if role.is_default():
         raise ScheduleError(
-            f"@everyone can't be the {label}: it would let every member {rights}. "
-            f"Pick a role given to {holders}.",
-            example=f"{option}: {example}",
+            f"@everyone can't be the {option.replace('_', ' ')}: it would let every member "
+            f"{rights}. Pick a role given to {holders}.",
+            example=example,
         )
     if role.managed:
         raise ScheduleError(
             f"{role.mention} is managed by an integration and can't be given to members. "
             "Pick another role.",
-            example=f"{option}: {example}",
+            example=example,
         )
     return role.id
 

@@ -29,8 +29,8 @@ class Repositories:
     notices: NoticeRepository
     state: StateRepository
     api_tokens: ApiTokenRepository
-    sessions: SessionRepository
     idempotency: IdempotencyRepository
+    sessions: SessionRepository
 
     @classmethod
     def over(cls, database: Database) -> Repositories:
@@ -42,6 +42,6 @@ class Repositories:
             notices=NoticeRepository(database),
             state=StateRepository(database),
             api_tokens=ApiTokenRepository(database),
-            sessions=SessionRepository(database),
             idempotency=IdempotencyRepository(database),
+            sessions=SessionRepository(database),
         )

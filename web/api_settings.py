@@ -14,7 +14,7 @@ from typing import Any
 import discord
 from aiohttp import web
 
-from discordside.checks import check_member_role, check_setting_channel
+from discordside.checks import check_manager_role, check_setting_channel
 from scheduler.errors import ScheduleError
 from scheduler.guild_config import (
     GuildConfig,
@@ -142,7 +142,7 @@ def _setting(guild: discord.Guild, key: str, value: str, zone: str) -> Any:
     if not value.isdigit() or len(value) > 20:
         raise ScheduleError(_expected(key))
     if key == "manager_role_id":
-        return check_member_role(guild, int(value))
+        return check_manager_role(guild, int(value))
     return check_setting_channel(guild, int(value), key)
 
 

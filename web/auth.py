@@ -104,15 +104,7 @@ class ApiAuth:
         token = await self._authenticate(request)
         if token.guild_id != guild_id:
             raise not_found_guild()
-        wait = self._limiter.acquire(f"token:{token.id}")
-        if wait > 0:
-            raise Problem(
-                429,
-                f"This token made more than {self._limiter.rate:g} requests a second "
-                f"(bursts of {self._limiter.burst}); wait and try again.",
-                kind="rate-limited",
-                headers={"Retry-After": RateLimiter.retry_after_header(wait)},
-            )
+        check_rate(self._limiter, f"token:{token.id}", "This token")
         if write and token.scope != ApiTokenScope.WRITE:
             raise Problem(
                 403,
@@ -165,6 +157,19 @@ def not_found_guild() -> Problem:
         "No such server for this token. A token works only in the server it was made in.",
         kind="not-found",
     )
+
+
+def check_rate(limiter: RateLimiter, key: str, who: str) -> None:
+    """429 with Retry-After when `key` went over the limiter's rate."""
+    wait = limiter.acquire(key)
+    if wait > 0:
+        raise Problem(
+            429,
+            f"{who} made more than {limiter.rate:g} requests a second "
+            f"(bursts of {limiter.burst}); wait and try again.",
+            kind="rate-limited",
+            headers={"Retry-After": RateLimiter.retry_after_header(wait)},
+        )
 
 
 def discord_unavailable(checking: str) -> Problem:
@@ -224,14 +229,7 @@ class SessionAuth:
     async def authorize(self, request: web.Request, guild_id: int, *, write: bool) -> Caller:
         session_id, session = await self.session(request)
         check_csrf(request, session_id, self.public_origin)
-        wait = self._limiter.acquire(f"session:{session.user_id}")
-        if wait > 0:
-            raise Problem(
-                429,
-                f"More than {self._limiter.rate:g} requests a second; wait and try again.",
-                kind="rate-limited",
-                headers={"Retry-After": RateLimiter.retry_after_header(wait)},
-            )
+        check_rate(self._limiter, f"session:{session.user_id}", "Your dashboard session")
         try:
             access = await self.access(guild_id, session.user_id)
         except discord.HTTPException as exc:

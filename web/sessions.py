@@ -59,9 +59,14 @@ def csrf_token(session_id: str) -> str:
 
 
 def origin_of(url: str) -> str:
-    """``scheme://host[:port]`` of a URL, lower-cased as browsers send `Origin`."""
+    """``scheme://host[:port]`` of a URL as browsers send it in `Origin`: lower-case, without
+    the scheme's default port."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
+    default = {"http": ":80", "https": ":443"}.get(scheme)
+    if default and netloc.endswith(default):
+        netloc = netloc.removesuffix(default)
+    return f"{scheme}://{netloc}"
 
 
 def local_path(wanted: str | None) -> str:

@@ -17,14 +17,12 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
-from aiohttp import web
 
 from config.settings import Secret
 from telemetry import Metrics
 from tests.commands.harness import App
 from web import WebServer, build_app
 from web.api import ApiContext, api_routes
-from web.api_tasks import path_id
 from web.auth import ApiAuth, SessionAuth
 from web.http_rules import CursorCodec
 from web.limits import RateLimiter
@@ -34,9 +32,6 @@ from web.sessions import WebSessions, origin_of
 __all__ = ["PUBLIC_URL", "Dashboard", "Login", "serving_dashboard"]
 
 PUBLIC_URL = "http://cadence.test"
-WRITE_PROBE = "/test/guilds/{guild_id}/write-probe"
-"""A test-only route that asks `ApiAuth.authorize(..., write=True)` and echoes the caller,
-standing for the API's write routes (which live in other route modules)."""
 
 
 @dataclass
@@ -121,23 +116,6 @@ class Dashboard:
         return Login(morsel.value, body["csrf_token"], morsel, resp.headers["Location"])
 
 
-def _write_probe(auth: ApiAuth) -> Any:
-    async def probe(request: web.Request) -> web.Response:
-        caller = await auth.authorize(request, path_id(request, "guild_id"), write=True)
-        return web.json_response(
-            {
-                "member_id": str(caller.member_id),
-                "can_write": caller.can_write,
-                "label": caller.label,
-            }
-        )
-
-    def add_to(app: web.Application) -> None:
-        app.router.add_post(WRITE_PROBE, probe)
-
-    return add_to
-
-
 @asynccontextmanager
 async def serving_dashboard(
     app: App, public_url: str = PUBLIC_URL, *, client_secret: str | None = None, port: int = 0
@@ -158,7 +136,7 @@ async def serving_dashboard(
     secret = app.fd.oauth2.client_secret if client_secret is None else client_secret
     config = LoginConfig(app.fd.url, None, Secret(secret), public_url)
     login = LoginRoutes(config, sessions, app.bot, services.clock)
-    routes = [*api_routes(context), login.add_to, _write_probe(auth)]
+    routes = [*api_routes(context), login.add_to]
     server = WebServer(build_app(checks={}, metrics=Metrics(), routes=routes), "127.0.0.1", port)
     await server.start()
     try:

@@ -12,7 +12,7 @@ import pytest
 
 from fakediscord import Permission
 from tests.commands.api_harness import make_tasks
-from tests.commands.dashboard_harness import WRITE_PROBE, Dashboard, serving_dashboard
+from tests.commands.dashboard_harness import Dashboard, serving_dashboard
 from tests.commands.harness import App, Scene, build_scene, final_answer, text_of
 
 
@@ -43,6 +43,12 @@ async def dash(app: App) -> AsyncIterator[Dashboard]:
         yield served
 
 
+async def _pause(dash: Dashboard) -> str:
+    """The pause route of the one task: a write route of the API."""
+    [task] = await dash.app.tasks()
+    return f"/api/v1/guilds/{dash.app.scene.guild.id}/tasks/{task.id}/pause"
+
+
 def _who(s: Scene, name: str) -> Any:
     users = {user.username: user for user in s.world.users.values()}
     return {"owner": s.world.user(s.guild.owner_id)}.get(name) or users[name]
@@ -68,14 +74,17 @@ async def test_the_authorization_matrix(dash: Dashboard, who: str, read: int, wr
     assert status == read, body
     if read == 200:
         assert [task["name"] for task in body["items"]] == ["task 00"]
-    status, body, _ = await dash.as_user(login, "POST", WRITE_PROBE.format(guild_id=s.guild.id))
+    status, body, _ = await dash.as_user(login, "POST", await _pause(dash))
     assert status == write, body
+    entries = [e for e in await dash.app.audit() if e.action == "pause"]
     if write == 200:
-        assert body == {
-            "member_id": str(_who(s, who).id),
-            "can_write": True,
-            "label": f"dashboard ({_who(s, who).username})",
-        }
+        assert body["status"] == "paused"
+        # Audited as the person, through the dashboard.
+        [entry] = entries
+        assert entry.actor_id == _who(s, who).id
+        assert entry.detail["via"] == f"dashboard ({_who(s, who).username})"
+    else:
+        assert entries == [] and (await dash.app.task("task 00")).status.value == "active"
     if 403 in (read, write):
         # The refusal names what is needed, in the slash commands' words, roles by name.
         assert "Manage Server permission or the @Schedulers role" in body["detail"]
@@ -147,11 +156,12 @@ async def test_csrf_on_cookie_carried_changes(
     login = await dash.login(s.admin)
     sent = {k: (login.csrf if v is None else v) for k, v in headers.items()}
     status, body, _ = await dash.as_user(
-        login, "POST", WRITE_PROBE.format(guild_id=s.guild.id), csrf=False, headers=sent
+        login, "POST", await _pause(dash), csrf=False, headers=sent
     )
     assert status == expected, body
     if expected == 403:
         assert body["type"].endswith("/csrf")
+        assert (await dash.app.task("task 00")).status.value == "active"
 
 
 async def test_bearer_tokens_are_not_csrf_checked(dash: Dashboard) -> None:
@@ -161,7 +171,7 @@ async def test_bearer_tokens_are_not_csrf_checked(dash: Dashboard) -> None:
     ).token
     status, body, _ = await dash.send(
         "POST",
-        WRITE_PROBE.format(guild_id=s.guild.id),
+        await _pause(dash),
         headers={"Authorization": f"Bearer {token}", "Origin": "http://evil.test"},
     )
-    assert status == 200 and body["label"] == "api token “ci”"
+    assert status == 200 and body["status"] == "paused"

@@ -49,6 +49,13 @@ async def _code(http: aiohttp.ClientSession, fd: FakeDiscord, verifier: str, **e
     return answer["code"][0]
 
 
+async def _approved(http: aiohttp.ClientSession, fd: FakeDiscord, member: Any) -> tuple[str, str]:
+    """A code approved by `member`, and the PKCE verifier it needs."""
+    fd.oauth2.approve_as(member)
+    verifier = secrets.token_urlsafe(48)
+    return await _code(http, fd, verifier), verifier
+
+
 async def _token(
     http: aiohttp.ClientSession, fd: FakeDiscord, form: dict[str, str], **kwargs: Any
 ) -> tuple[int, dict[str, Any]]:
@@ -70,9 +77,7 @@ def _exchange(code: str, verifier: str, **extra: str) -> dict[str, str]:
 async def test_a_login_gives_a_token_that_reads_the_user_and_their_guilds(
     fd: FakeDiscord, scene: Scene, http: aiohttp.ClientSession
 ) -> None:
-    fd.oauth2.approve_as(scene.carol)
-    verifier = secrets.token_urlsafe(48)
-    code = await _code(http, fd, verifier)
+    code, verifier = await _approved(http, fd, scene.carol)
     status, body = await _token(http, fd, _exchange(code, verifier))
     assert status == 200, body
     assert body["token_type"] == "Bearer" and body["scope"] == "identify guilds"
@@ -105,9 +110,7 @@ async def test_the_owner_flag_and_every_bit_for_the_owner(
 async def test_codes_are_single_use_and_expire(
     fd: FakeDiscord, scene: Scene, http: aiohttp.ClientSession
 ) -> None:
-    fd.oauth2.approve_as(scene.bob)
-    verifier = secrets.token_urlsafe(48)
-    code = await _code(http, fd, verifier)
+    code, verifier = await _approved(http, fd, scene.bob)
     status, first = await _token(http, fd, _exchange(code, verifier))
     assert status == 200
     status, again = await _token(http, fd, _exchange(code, verifier))
@@ -140,9 +143,7 @@ async def test_bad_exchanges_are_invalid_grant(
     change: dict[str, str],
     error: str,
 ) -> None:
-    fd.oauth2.approve_as(scene.bob)
-    verifier = secrets.token_urlsafe(48)
-    code = await _code(http, fd, verifier)
+    code, verifier = await _approved(http, fd, scene.bob)
     status, body = await _token(http, fd, {**_exchange(code, verifier), **change})
     assert status == 400 and body["error"] == "invalid_grant"
     assert error in body["error_description"]
@@ -151,9 +152,7 @@ async def test_bad_exchanges_are_invalid_grant(
 async def test_json_bodies_and_bad_clients_are_refused(
     fd: FakeDiscord, scene: Scene, http: aiohttp.ClientSession
 ) -> None:
-    fd.oauth2.approve_as(scene.bob)
-    verifier = secrets.token_urlsafe(48)
-    code = await _code(http, fd, verifier)
+    code, verifier = await _approved(http, fd, scene.bob)
     body = {
         "client_id": fd.oauth2.client_id,
         "client_secret": fd.oauth2.client_secret,

@@ -1,5 +1,5 @@
--- Cadence schema 3 on PostgreSQL: the dashboard's login sessions and the guilds' optional
--- viewer role, as SQLite's 0003_sessions.sql. Only the SHA-256 of a session id is stored, and
+-- Cadence schema 4 on PostgreSQL: the dashboard's login sessions and the guilds' optional
+-- viewer role, as SQLite's 0004_sessions.sql. Only the SHA-256 of a session id is stored, and
 -- no OAuth token: the user's guild list is read once at login and kept for the server picker.
 
 CREATE TABLE sessions (

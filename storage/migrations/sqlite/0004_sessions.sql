@@ -1,4 +1,4 @@
--- Cadence schema 3: the dashboard's login sessions, and the guilds' optional viewer role.
+-- Cadence schema 4: the dashboard's login sessions, and the guilds' optional viewer role.
 -- A session is named by a 256-bit random id held only in the browser's cookie; the table keeps
 -- its SHA-256 (a fast hash is enough for a long random secret). No OAuth token is kept: the
 -- user's guild list is read once at login and kept here for the server picker.
