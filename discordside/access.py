@@ -22,6 +22,7 @@ from discordside.checks import MANAGE_SERVER, manager_refusal, manages_server
 __all__ = [
     "CreatorRefusal",
     "DashboardAccess",
+    "acting_member",
     "creator_refusal",
     "dashboard_access",
     "settings_refusal",
@@ -43,14 +44,11 @@ class CreatorRefusal:
         return self.detail
 
 
-async def creator_refusal(
+async def acting_member(
     client: discord.Client, guild_id: int, member_id: int
-) -> CreatorRefusal | None:
-    """None when ``member_id`` may still manage Cadence in ``guild_id``; else why not.
-
-    Other Discord errors than 404 (an outage, a rate limit) are raised: the caller answers
-    with a temporary error rather than a refusal.
-    """
+) -> discord.Member | CreatorRefusal:
+    """The member a token acts as, as the bot sees them now (the cache, else Discord), or why
+    there is none. Other Discord errors than 404 are raised, as for `creator_refusal`."""
     guild = client.get_guild(guild_id)
     if guild is None:
         return CreatorRefusal(
@@ -64,7 +62,21 @@ async def creator_refusal(
             return CreatorRefusal(
                 "left", "The token's creator left the server; create a new token."
             )
-    if guild.owner_id == member.id or manages_server(member.guild_permissions):
+    return member
+
+
+async def creator_refusal(
+    client: discord.Client, guild_id: int, member_id: int
+) -> CreatorRefusal | None:
+    """None when ``member_id`` may still manage Cadence in ``guild_id``; else why not.
+
+    Other Discord errors than 404 (an outage, a rate limit) are raised: the caller answers
+    with a temporary error rather than a refusal.
+    """
+    member = await acting_member(client, guild_id, member_id)
+    if isinstance(member, CreatorRefusal):
+        return member
+    if member.guild.owner_id == member.id or manages_server(member.guild_permissions):
         return None
     return CreatorRefusal(
         "no_permission",

@@ -14,6 +14,7 @@ from typing import Any
 import discord
 from aiohttp import web
 
+from discordside.access import CreatorRefusal, acting_member
 from discordside.importing import import_document
 from scheduler.errors import ScheduleError
 from scheduler.preview import (
@@ -27,7 +28,7 @@ from scheduler.services import Services
 from scheduler.transfer import export_tasks
 from storage import DuplicateTaskError
 from web.api_tasks import iso, path_id, task_object
-from web.auth import ApiAuth, Caller
+from web.auth import ApiAuth, Caller, discord_unavailable
 from web.http_rules import read_json_body
 from web.problems import FieldError, Problem
 
@@ -141,31 +142,13 @@ class TransferRoutes:
 
     async def _caller_member(self, caller: Caller) -> tuple[discord.Guild, discord.Member]:
         """The guild and the member whose rights the request carries, as the bot sees them."""
-        guild = self._client.get_guild(caller.guild_id)
-        if guild is None:
-            raise Problem(
-                404,
-                "No such server for this token. A token works only in the server it was made in.",
-                kind="not-found",
-            )
-        member = guild.get_member(caller.member_id)
-        if member is not None:
-            return guild, member
         try:
-            return guild, await guild.fetch_member(caller.member_id)
-        except discord.NotFound:
-            raise Problem(
-                403,
-                "The token's creator left the server; create a new token.",
-                kind="creator-lost-rights",
-            ) from None
+            member = await acting_member(self._client, caller.guild_id, caller.member_id)
         except discord.HTTPException:
-            raise Problem(
-                503,
-                "Discord did not answer while checking this token's rights; try again.",
-                kind="discord-unavailable",
-                headers={"Retry-After": "5"},
-            ) from None
+            raise discord_unavailable("the rights of the member this request acts for") from None
+        if isinstance(member, CreatorRefusal):
+            raise Problem(403, member.detail, kind="creator-lost-rights")
+        return member.guild, member
 
 
 def _invalid(detail: str, errors: list[FieldError]) -> Problem:
