@@ -238,7 +238,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "summary": "What a schedule would do, or the error creating it would give",
             "description": "Exactly one of cron, once and every, read as /schedule cron, "
             "/schedule once and /schedule every read them. Writes nothing.",
-            "tags": ["schedules"],
+            "tags": ["tasks"],
             "parameters": [_GUILD_ID],
             "requestBody": {
                 "required": True,

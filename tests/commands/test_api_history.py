@@ -8,10 +8,13 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aiohttp import web
+
 from storage import RunStatus, RunTrigger, Task
 from tests.commands.api_harness import Api, make_tasks
 from tests.commands.harness import App, embed_of, field_of, text_of, weekday_mornings
 from tests.commands.test_transfer import create_three, export
+from web import api_history, api_transfer
 from web.problems import PROBLEM_JSON
 
 
@@ -410,3 +413,64 @@ async def test_no_route_reads_or_changes_another_guilds_history(api: Api) -> Non
     assert status == 422 and len(answer["errors"]) == 2
     assert all("is not in this server" in e["message"] for e in answer["errors"])
     assert await api.app.storage() == before
+
+
+# ---------------------------------------------------------------------- OpenAPI
+
+
+def refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [v for k, v in node.items() if k == "$ref"]
+        return found + [ref for value in node.values() for ref in refs(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in refs(value)]
+    return []
+
+
+def test_each_route_is_described_once_with_the_shared_components() -> None:
+    paths = {**api_history.OPENAPI_PATHS, **api_transfer.OPENAPI_PATHS}
+    app = web.Application()
+    for routes in (  # add_to only registers the handlers: no collaborator is needed for that
+        api_history.HistoryRoutes.__new__(api_history.HistoryRoutes),
+        api_transfer.TransferRoutes.__new__(api_transfer.TransferRoutes),
+    ):
+        routes.add_to(app)
+    served = {
+        (route.resource.canonical, route.method.lower())
+        for route in app.router.routes()
+        if route.method != "HEAD" and route.resource is not None
+    }
+    described = {(path, method) for path, methods in paths.items() for method in methods}
+    assert served == described and len(described) == 7
+    operations = [op for methods in paths.values() for op in methods.values()]
+    ids = [op["operationId"] for op in operations]
+    assert len(set(ids)) == 7 and all(i[0].islower() and " " not in i for i in ids)
+    for op in operations:
+        assert op["summary"] and op["tags"] and "200" in op["responses"]
+        assert {"401", "404", "429"} <= set(op["responses"])
+        for parameter in op["parameters"]:
+            if "$ref" not in parameter:
+                assert parameter["in"] == "query" and "schema" in parameter
+    shared = {
+        "parameters": {"GuildId", "TaskId", "Limit", "Cursor"},
+        "responses": {
+            "BadRequest",
+            "Unauthorized",
+            "Forbidden",
+            "NotFound",
+            "PayloadTooLarge",
+            "UnsupportedMediaType",
+            "Unprocessable",
+            "TooManyRequests",
+            "ServiceUnavailable",
+        },
+        "schemas": {"Task", "TaskInput", "Problem"},
+    }
+    for ref in refs(paths):
+        _, _, kind, name = ref.split("/")
+        assert name in shared[kind], ref
+    for path, methods in paths.items():
+        for name, component in (("guild_id", "GuildId"), ("task_id", "TaskId")):
+            if f"{{{name}}}" in path:
+                wanted = {"$ref": f"#/components/parameters/{component}"}
+                assert all(wanted in op["parameters"] for op in methods.values()), path
