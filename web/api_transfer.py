@@ -119,6 +119,15 @@ class TransferRoutes:
             raise _invalid("Nothing was imported.", [FieldError("tasks", str(exc))]) from None
         except DuplicateTaskError as exc:  # a task of that name was made meanwhile
             raise Problem(409, f"Nothing was imported: {exc}", kind="conflict") from None
+        except discord.HTTPException as exc:  # making a webhook failed: no task was written
+            log.warning("An import's webhook could not be made: %s", exc)
+            raise Problem(
+                503,
+                "Discord refused or did not answer while making a webhook; nothing was "
+                "imported. Try again.",
+                kind="discord-unavailable",
+                headers={"Retry-After": "5"},
+            ) from None
         if not outcome.ok:
             raise _invalid(
                 f"Nothing was imported: {len(outcome.problems)} problem(s); see errors.",

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from storage import RunStatus, RunTrigger, Task
+from storage import RunStatus, RunTrigger, Task, WebhookDestination
 from tests.commands.api_harness import Api, make_tasks
 from tests.commands.harness import App, embed_of, field_of, text_of, weekday_mornings
 from tests.commands.test_transfer import create_three, export
@@ -474,3 +474,33 @@ def test_each_route_is_described_once_with_the_shared_components() -> None:
             if f"{{{name}}}" in path:
                 wanted = {"$ref": f"#/components/parameters/{component}"}
                 assert all(wanted in op["parameters"] for op in methods.values()), path
+
+
+async def test_import_makes_webhooks_and_a_refused_webhook_writes_nothing(api: Api) -> None:
+    s = api.app.scene
+    writer = await api.token("deploys", "write")
+    entry = {
+        "name": "herald",
+        "kind": "cron",
+        "spec": "0 9 * * *",
+        "payload": {"variants": [{"content": "extra!"}]},
+        "destinations": [
+            {"type": "webhook", "channel_id": str(s.general.id), "name": "Daily Herald"}
+        ],
+    }
+    document = {"format": "cadence-tasks", "version": 1, "tasks": [entry]}
+    refused = api.app.fd.faults.add(r"/channels/\d+/webhooks$", method="POST", status=403)
+    status, body, _ = await api.request("POST", guild_path(api, "/import"), writer, json=document)
+    assert status == 503 and body["type"].endswith("discord-unavailable"), body
+    assert await api.app.tasks() == []
+    api.app.fd.faults.remove(refused)
+    status, body, _ = await api.request("POST", guild_path(api, "/import"), writer, json=document)
+    assert status == 200, body
+    [made] = body["items"]
+    assert made["destinations"] == [
+        {"type": "webhook", "channel_id": str(s.general.id), "name": "Daily Herald"}
+    ]
+    assert "webhook_token" not in json.dumps(body)
+    [task] = await api.app.tasks()
+    [hook] = task.destinations
+    assert isinstance(hook, WebhookDestination) and hook.webhook_id and hook.webhook_token
