@@ -21,7 +21,7 @@ from scheduler.messages import (
     check_mention_policy,
     combine_mentions,
 )
-from scheduler.transfer import ImportProblem
+from scheduler.transfer import ImportProblem, entry_field
 from storage import (
     ChannelDestination,
     Destination,
@@ -263,7 +263,7 @@ def check_import_entries(
             checked.append(check_import_entry(guild, member, new, policy))
         except ScheduleError as exc:
             message = f"Entry {number} ({new.name}): {exc.message}"
-            problems.append(ImportProblem(f"tasks[{number - 1}]", message))
+            problems.append(ImportProblem(entry_field(number - 1, exc), message))
     return problems, checked
 
 

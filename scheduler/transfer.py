@@ -24,6 +24,7 @@ __all__ = [
     "VERSION",
     "ImportPlan",
     "ImportProblem",
+    "entry_field",
     "export_entry",
     "export_tasks",
     "plan_import",
@@ -157,10 +158,8 @@ def plan_import(
             where = f"tasks[{number - 1}]"
             result.tasks.append(new_task_of(entry, name, context))
         except ScheduleError as exc:
-            # An error that names its part of the entry (e.g. "spec") points there.
-            part = getattr(exc, "field", None)
-            if part and not where.endswith(".name"):
-                where += part if part.startswith("[") else f".{part}"
+            if not where.endswith(".name"):
+                where = entry_field(number - 1, exc)
             result.refuse(where, f"{label}: {exc.message}")
         except (TypeError, ValueError, KeyError, OverflowError) as exc:
             result.refuse(where, f"{label}: malformed ({type(exc).__name__}: {str(exc)[:100]})")
@@ -174,3 +173,12 @@ def plan_import(
         result.tasks.clear()
         result.replaces.clear()
     return result
+
+
+def entry_field(index: int, error: ScheduleError) -> str:
+    """Where in an import document the problem `error` of entry `index` (from 0) is:
+    ``tasks[3]``, or deeper (``tasks[3].spec``) when the error names its part of the entry."""
+    if not error.field:
+        return f"tasks[{index}]"
+    part = error.field
+    return f"tasks[{index}]{part}" if part.startswith("[") else f"tasks[{index}].{part}"
