@@ -183,9 +183,9 @@ def _seconds(ms: int | None) -> float | None:
 def _whole_number(request: web.Request, name: str, default: int, most: int) -> int:
     """A query parameter from 1 to `most` (`default` when absent); 422 otherwise."""
     raw = request.query.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= most:
+    if raw.isascii() and raw.isdigit() and len(raw) <= 4 and 1 <= int(raw) <= most:
         return int(raw)
     raise Problem(
         422,
@@ -197,9 +197,9 @@ def _whole_number(request: web.Request, name: str, default: int, most: int) -> i
 
 def _task_filter(request: web.Request) -> int | None:
     raw = request.query.get("task_id")
-    if not raw:
+    if raw is None:
         return None
-    if raw.isascii() and raw.isdigit() and len(raw) <= 20:
+    if raw.isascii() and raw.isdigit() and len(raw) <= 19 and int(raw) < 2**63:
         return int(raw)
     raise Problem(
         422,
@@ -290,7 +290,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "get": {
             "operationId": "listTaskRuns",
             "summary": "A task's runs, newest first",
-            "tags": ["history"],
+            "tags": ["History"],
             "parameters": [*_IDS, *_PAGED],
             "responses": {"200": _ok("A page of runs", _listing(_RUN)), **_READ_ERRORS},
         }
@@ -299,7 +299,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "get": {
             "operationId": "getTaskStats",
             "summary": "Counts, success rate and lateness over a task's kept history",
-            "tags": ["history"],
+            "tags": ["History"],
             "parameters": _IDS,
             "responses": {
                 "200": _ok(
@@ -338,7 +338,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "get": {
             "operationId": "listTaskUpcoming",
             "summary": "A task's next instants (none while it is not active)",
-            "tags": ["history"],
+            "tags": ["History"],
             "parameters": [
                 *_IDS,
                 {
@@ -370,7 +370,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "get": {
             "operationId": "listAudit",
             "summary": "The guild's audit trail, newest first",
-            "tags": ["history"],
+            "tags": ["History"],
             "parameters": [
                 {"$ref": "#/components/parameters/GuildId"},
                 {

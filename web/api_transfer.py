@@ -247,7 +247,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "summary": "What a schedule would do, or the error creating it would give",
             "description": "Exactly one of cron, once and every, read as /schedule cron, "
             "/schedule once and /schedule every read them. Writes nothing.",
-            "tags": ["tasks"],
+            "tags": ["Tasks"],
             "parameters": [_GUILD_ID],
             "requestBody": {
                 "required": True,
@@ -256,18 +256,22 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                         "schema": {
                             "type": "object",
                             "additionalProperties": False,
+                            "oneOf": [{"required": [key]} for key in _SCHEDULES],
                             "properties": {
                                 "cron": {
                                     "type": "string",
                                     "description": "Crontab or a phrase (every weekday at 9:00)",
+                                    "examples": ["0 9 * * 1-5", "every weekday at 9:00"],
                                 },
                                 "once": {
                                     "type": "string",
                                     "description": "When: 2026-12-24 18:00, tomorrow 9am…",
+                                    "examples": ["2030-12-24 18:00", "tomorrow 9am"],
                                 },
                                 "every": {
                                     "type": "string",
                                     "description": "How often: 30m, 4h, 1d12h, 2w",
+                                    "examples": ["4h", "1d12h"],
                                 },
                                 "timezone": _TEXT_OR_NULL,
                                 "start_at": {
@@ -316,7 +320,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "get": {
             "operationId": "exportTasks",
             "summary": "The guild's tasks as a /schedule export document",
-            "tags": ["transfer"],
+            "tags": ["Transfer"],
             "parameters": [_GUILD_ID],
             "responses": {
                 "200": {
@@ -331,7 +335,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "post": {
             "operationId": "importTasks",
             "summary": "Create tasks from an export document, all or nothing",
-            "tags": ["transfer"],
+            "tags": ["Transfer"],
             "parameters": [
                 _GUILD_ID,
                 {
