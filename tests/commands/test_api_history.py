@@ -259,8 +259,11 @@ async def test_audit_pages_newest_first_with_a_task_filter(api: Api) -> None:
     assert isinstance(newest["detail"], dict)
     mine = await page_through(api, guild_path(api, f"/audit?task_id={one.id}&limit=1"), token)
     assert [e["action"] for e in mine] == ["resume", "pause", "create"]
-    status, body, _ = await api.get(guild_path(api, "/audit?task_id=abc"), token)
-    assert status == 422 and body["errors"][0]["field"] == "task_id"
+    for bad in ("abc", "", "9" * 19, "-1"):
+        status, body, _ = await api.get(guild_path(api, f"/audit?task_id={bad}"), token)
+        assert status == 422 and body["errors"][0]["field"] == "task_id", bad
+    status, body, _ = await api.get(guild_path(api, "/audit?limit="), token)
+    assert status == 422 and body["errors"][0]["field"] == "limit"
     _, body, _ = await api.get(guild_path(api, f"/audit?task_id={one.id}&limit=1"), token)
     status, _, _ = await api.get(guild_path(api, f"/audit?cursor={body['next_cursor']}"), token)
     assert status == 400  # a cursor made for one task's entries is not the guild's
