@@ -53,9 +53,11 @@ async def import_document(
     rules: TaskRules,
     control: TaskControl,
     clock: Clock,
+    via: str | None = None,
 ) -> ImportOutcome:
     """Import `document` into `guild` as `member` (whose rights approve channels and mentions,
-    and who is the audit's actor); `replace` lets entries replace tasks of the same name."""
+    and who is the audit's actor); `replace` lets entries replace tasks of the same name;
+    `via` names the door in the audit entries when it is not a slash command."""
     existing = await tasks.list_for_guild(guild.id)
     zone = await rules.zone(guild.id, None)
     plan = plan_import(
@@ -80,5 +82,5 @@ async def import_document(
     # "Äpfel" and "äpfel" can both exist: replacing either replaces both.
     replaced = {name.casefold() for name in plan.replaces}
     removed = [old for old in existing if old.name.casefold() in replaced]
-    created = await control.import_tasks(removed, made, actor_id=member.id)
+    created = await control.import_tasks(removed, made, actor_id=member.id, via=via)
     return ImportOutcome(created=created, replaced=tuple(plan.replaces), removed=removed)

@@ -114,6 +114,7 @@ class TransferRoutes:
                 rules=services.rules,
                 control=services.control,
                 clock=services.clock,
+                via=caller.label,
             )
         except ScheduleError as exc:  # a limit reached between the checks and the write
             raise _invalid("Nothing was imported.", [FieldError("tasks", str(exc))]) from None

@@ -298,6 +298,7 @@ async def test_import_round_trip_is_audited_as_the_tokens_creator(api: Api) -> N
     assert sorted(t["name"] for t in body["items"]) == ["launch", "standup", "water"]
     created = [e for e in await api.app.audit() if e.action == "create"][:3]
     assert {e.actor_id for e in created} == {s.admin.id}
+    assert {e.detail["via"] for e in created} == {"api token “deploys”"}
     status, body, _ = await api.request("POST", guild_path(api, "/import"), writer, json=document)
     assert status == 422 and len(body["errors"]) == 3
     assert all("already exists (use replace:true)" in e["message"] for e in body["errors"])
@@ -312,6 +313,8 @@ async def test_import_round_trip_is_audited_as_the_tokens_creator(api: Api) -> N
     )
     assert status == 200 and (body["created"], body["replaced"], body["removed"]) == (3, 3, 3)
     assert len(await api.app.tasks()) == 3
+    deleted = [e for e in await api.app.audit() if e.action == "delete"][:3]  # newest first
+    assert {e.detail.get("via") for e in deleted} == {"api token “deploys”"}
     status, body, _ = await api.request(
         "POST", guild_path(api, "/import?replace=yes"), writer, json=document
     )
@@ -338,7 +341,7 @@ async def test_import_with_several_bad_entries_writes_nothing_and_lists_them_all
     assert status == 422 and resp.content_type == PROBLEM_JSON
     assert body["detail"].startswith("Nothing was imported: 4 problem(s)")
     fields = [e["field"] for e in body["errors"]]
-    assert fields == ["tasks[1]", "tasks[2]", "tasks[3]", "tasks[4].name"]
+    assert fields == ["tasks[1].spec", "tasks[2].timezone", "tasks[3]", "tasks[4].name"]
     messages = [e["message"] for e in body["errors"]]
     assert messages[0].startswith("Entry 2 (standup): ") and 'minute field "61"' in messages[0]
     assert "Unknown timezone" in messages[1] and messages[2] == "Entry 4: is not an object"
@@ -416,6 +419,9 @@ async def test_no_route_reads_or_changes_another_guilds_history(api: Api) -> Non
     )
     assert status == 422 and len(answer["errors"]) == 2
     assert all("is not in this server" in e["message"] for e in answer["errors"])
+    assert [e["field"] for e in answer["errors"]] == [
+        f"tasks[{n}].destinations[0].channel_id" for n in (0, 1)
+    ]
     assert await api.app.storage() == before
 
 

@@ -69,7 +69,7 @@ def test_each_bad_entry_is_named_by_its_index_from_zero() -> None:
         "tasks[2].name",
         "tasks[3].name",
         "tasks[4].name",
-        "tasks[5]",
+        "tasks[5].spec",
     ]
 
 
