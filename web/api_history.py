@@ -16,7 +16,7 @@ from scheduler.planning import upcoming_runs
 from scheduler.preview import MAX_PREVIEW
 from scheduler.zones import TaskZones
 from storage import AuditEntry, AuditRepository, Run, RunRepository, Task, TaskRepository
-from web.api_tasks import iso, path_id
+from web.api_tasks import iso, not_found_task, path_id
 from web.auth import ApiAuth
 from web.http_rules import CursorCodec
 from web.problems import FieldError, Problem
@@ -90,9 +90,9 @@ class HistoryRoutes:
         """The path's task, once the caller may read its guild; another guild's is not found."""
         guild_id = path_id(request, "guild_id")
         await self._auth.authorize(request, guild_id, write=False)
-        task = await self._tasks.get(path_id(request, "task_id"))
-        if task is None or task.guild_id != guild_id:
-            raise Problem(404, "No task with this id in this server.", kind="not-found")
+        task = await self._tasks.get_for_guild(guild_id, path_id(request, "task_id"))
+        if task is None:
+            raise not_found_task()
         return task
 
     async def list_runs(self, request: web.Request) -> web.Response:

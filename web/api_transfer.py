@@ -14,7 +14,6 @@ from typing import Any
 import discord
 from aiohttp import web
 
-from discordside.access import CreatorRefusal, acting_member
 from discordside.importing import import_document
 from scheduler.errors import ScheduleError
 from scheduler.preview import (
@@ -28,7 +27,7 @@ from scheduler.services import Services
 from scheduler.transfer import export_tasks
 from storage import DuplicateTaskError
 from web.api_tasks import iso, path_id, task_object
-from web.auth import ApiAuth, Caller, discord_unavailable
+from web.auth import ApiAuth, caller_member
 from web.http_rules import read_json_body
 from web.problems import FieldError, Problem
 
@@ -102,12 +101,12 @@ class TransferRoutes:
         caller = await self._auth.authorize(request, guild_id, write=True)
         replace = _replace_flag(request)
         document = await read_json_body(request)
-        guild, member = await self._caller_member(caller)
+        member = await caller_member(self._client, caller)
         services = self._services
         try:
             outcome = await import_document(
                 document,
-                guild=guild,
+                guild=member.guild,
                 member=member,
                 replace=replace,
                 tasks=services.repositories.tasks,
@@ -149,16 +148,6 @@ class TransferRoutes:
                 "items": [task_object(task) for task in outcome.created],
             }
         )
-
-    async def _caller_member(self, caller: Caller) -> tuple[discord.Guild, discord.Member]:
-        """The guild and the member whose rights the request carries, as the bot sees them."""
-        try:
-            member = await acting_member(self._client, caller.guild_id, caller.member_id)
-        except discord.HTTPException:
-            raise discord_unavailable("the rights of the member this request acts for") from None
-        if isinstance(member, CreatorRefusal):
-            raise Problem(403, member.detail, kind="creator-lost-rights")
-        return member.guild, member
 
 
 def _invalid(detail: str, errors: list[FieldError]) -> Problem:
