@@ -163,14 +163,15 @@ def _preview_body(body: Any) -> tuple[ScheduleText, int]:
         for key in body
         if key not in _PREVIEW_FIELDS
     ]
-    given = [key for key in _SCHEDULES if body.get(key) is not None]
+    given = [key for key in _SCHEDULES if key in body]
     if len(given) != 1:
         errors.append(FieldError("schedule", "Give exactly one of cron, once and every."))
+    errors += [FieldError(key, "must be text") for key in given if not isinstance(body[key], str)]
     texts: dict[str, str | None] = {}
-    for key in (*_SCHEDULES, "timezone", "start_at", "end_at"):
+    for key in ("timezone", "start_at", "end_at"):  # null: not given
         value = body.get(key)
         if value is not None and not isinstance(value, str):
-            errors.append(FieldError(key, "must be text"))
+            errors.append(FieldError(key, "must be text or null"))
             value = None
         texts[key] = value or None
     count = body.get("count", DEFAULT_PREVIEW)

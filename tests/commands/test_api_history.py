@@ -229,6 +229,14 @@ async def test_preview_body_problems_are_listed_together(api: Api) -> None:
     assert {e["field"] for e in body["errors"]} == {"zone", "schedule", "count"}
     status, body, _ = await api.request("POST", path, token, json={"cron": 5})
     assert status == 422 and {"field": "cron", "message": "must be text"} in body["errors"]
+    status, body, _ = await api.request(
+        "POST", path, token, json={"cron": "0 9 * * *", "once": None}
+    )
+    assert status == 422 and body["errors"][0]["field"] == "schedule"  # given, though null
+    status, body, _ = await api.request(
+        "POST", path, token, json={"every": "1h", "timezone": None, "start_at": None}
+    )
+    assert status == 200 and body["kind"] == "interval"
     status, body, _ = await api.request("POST", path, token, json=["cron"])
     assert status == 422 and body["errors"][0]["field"] == "body"
     status, body, _ = await api.request(
