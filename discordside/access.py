@@ -25,6 +25,7 @@ __all__ = [
     "acting_member",
     "creator_refusal",
     "dashboard_access",
+    "member_now",
     "settings_refusal",
 ]
 
@@ -54,15 +55,22 @@ async def acting_member(
         return CreatorRefusal(
             "no_guild", "Cadence is no longer in this server, so its tokens do not work."
         )
-    member = guild.get_member(member_id)
+    member = await member_now(guild, member_id)
     if member is None:
-        try:
-            member = await guild.fetch_member(member_id)
-        except discord.NotFound:
-            return CreatorRefusal(
-                "left", "The token's creator left the server; create a new token."
-            )
+        return CreatorRefusal("left", "The token's creator left the server; create a new token.")
     return member
+
+
+async def member_now(guild: discord.Guild, user_id: int) -> discord.Member | None:
+    """The member as the bot sees them now: its cache, else Discord; None when they are not
+    in the guild. Other Discord errors than 404 are raised."""
+    member = guild.get_member(user_id)
+    if member is not None:
+        return member
+    try:
+        return await guild.fetch_member(user_id)
+    except discord.NotFound:
+        return None
 
 
 async def creator_refusal(
@@ -114,14 +122,9 @@ async def dashboard_access(
     Other Discord errors than 404 are raised: the caller answers with a temporary error.
     """
     guild = client.get_guild(guild_id)
-    if guild is None:
+    member = None if guild is None else await member_now(guild, user_id)
+    if guild is None or member is None:
         return DashboardAccess(member=False)
-    member = guild.get_member(user_id)
-    if member is None:
-        try:
-            member = await guild.fetch_member(user_id)
-        except discord.NotFound:
-            return DashboardAccess(member=False)
     refusal = manager_refusal(member, member.guild_permissions, manager_role_id)
     if refusal is None:
         return DashboardAccess(member=True, can_read=True, can_write=True)
