@@ -22,8 +22,10 @@ from discordside.checks import MANAGE_SERVER, manager_refusal, manages_server
 __all__ = [
     "CreatorRefusal",
     "DashboardAccess",
+    "acting_member",
     "creator_refusal",
     "dashboard_access",
+    "member_now",
     "settings_refusal",
 ]
 
@@ -43,6 +45,34 @@ class CreatorRefusal:
         return self.detail
 
 
+async def acting_member(
+    client: discord.Client, guild_id: int, member_id: int
+) -> discord.Member | CreatorRefusal:
+    """The member a token acts as, as the bot sees them now (the cache, else Discord), or why
+    there is none. Other Discord errors than 404 are raised, as for `creator_refusal`."""
+    guild = client.get_guild(guild_id)
+    if guild is None:
+        return CreatorRefusal(
+            "no_guild", "Cadence is no longer in this server, so its tokens do not work."
+        )
+    member = await member_now(guild, member_id)
+    if member is None:
+        return CreatorRefusal("left", "The token's creator left the server; create a new token.")
+    return member
+
+
+async def member_now(guild: discord.Guild, user_id: int) -> discord.Member | None:
+    """The member as the bot sees them now: its cache, else Discord; None when they are not
+    in the guild. Other Discord errors than 404 are raised."""
+    member = guild.get_member(user_id)
+    if member is not None:
+        return member
+    try:
+        return await guild.fetch_member(user_id)
+    except discord.NotFound:
+        return None
+
+
 async def creator_refusal(
     client: discord.Client, guild_id: int, member_id: int
 ) -> CreatorRefusal | None:
@@ -51,20 +81,10 @@ async def creator_refusal(
     Other Discord errors than 404 (an outage, a rate limit) are raised: the caller answers
     with a temporary error rather than a refusal.
     """
-    guild = client.get_guild(guild_id)
-    if guild is None:
-        return CreatorRefusal(
-            "no_guild", "Cadence is no longer in this server, so its tokens do not work."
-        )
-    member = guild.get_member(member_id)
-    if member is None:
-        try:
-            member = await guild.fetch_member(member_id)
-        except discord.NotFound:
-            return CreatorRefusal(
-                "left", "The token's creator left the server; create a new token."
-            )
-    if guild.owner_id == member.id or manages_server(member.guild_permissions):
+    member = await acting_member(client, guild_id, member_id)
+    if isinstance(member, CreatorRefusal):
+        return member
+    if member.guild.owner_id == member.id or manages_server(member.guild_permissions):
         return None
     return CreatorRefusal(
         "no_permission",
@@ -102,14 +122,9 @@ async def dashboard_access(
     Other Discord errors than 404 are raised: the caller answers with a temporary error.
     """
     guild = client.get_guild(guild_id)
-    if guild is None:
+    member = None if guild is None else await member_now(guild, user_id)
+    if guild is None or member is None:
         return DashboardAccess(member=False)
-    member = guild.get_member(user_id)
-    if member is None:
-        try:
-            member = await guild.fetch_member(user_id)
-        except discord.NotFound:
-            return DashboardAccess(member=False)
     refusal = manager_refusal(member, member.guild_permissions, manager_role_id)
     if refusal is None:
         return DashboardAccess(member=True, can_read=True, can_write=True)

@@ -21,6 +21,7 @@ from scheduler.messages import (
     check_mention_policy,
     combine_mentions,
 )
+from scheduler.transfer import ImportProblem, entry_field
 from storage import (
     ChannelDestination,
     Destination,
@@ -250,18 +251,20 @@ def approve_mentions(
 
 def check_import_entries(
     guild: discord.Guild, member: discord.Member, tasks: Sequence[NewTask], policy: MentionPolicy
-) -> tuple[list[str], list[NewTask]]:
+) -> tuple[list[ImportProblem], list[NewTask]]:
     """Channels must exist here and take our posts; mentions must be the importer's to make.
-    Returns the problems, and the tasks with their destinations and approved mentions as
-    this server and this member make them (a file's claims are never kept)."""
-    errors: list[str] = []
+    `tasks` are a whole planned import, in the document's order. Returns the problems, and
+    the tasks with their destinations and approved mentions as this server and this member
+    make them (a file's claims are never kept)."""
+    problems: list[ImportProblem] = []
     checked: list[NewTask] = []
     for number, new in enumerate(tasks, start=1):
         try:
             checked.append(check_import_entry(guild, member, new, policy))
         except ScheduleError as exc:
-            errors.append(f"Entry {number} ({new.name}): {exc.message}")
-    return errors, checked
+            message = f"Entry {number} ({new.name}): {exc.message}"
+            problems.append(ImportProblem(entry_field(number - 1, exc), message))
+    return problems, checked
 
 
 def check_import_entry(

@@ -250,6 +250,10 @@ class RunStats:
     unknown: int
     last_error: str | None
     last_ok_at: datetime | None
+    lateness_p50_ms: int | None = None
+    """How late runs started (ok, failed or unknown ones), median; None without any."""
+    lateness_p99_ms: int | None = None
+    lateness_max_ms: int | None = None
 
     @property
     def success_rate(self) -> float | None:

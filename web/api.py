@@ -15,10 +15,12 @@ from aiohttp import web
 
 from scheduler.services import Services
 from web.api_guild import GuildRoutes
+from web.api_history import HistoryRoutes
 from web.api_settings import SettingsRoutes
 from web.api_task_writes import TaskWriteRoutes
 from web.api_tasks import TaskRoutes
 from web.api_token_routes import ApiTokenRoutes
+from web.api_transfer import TransferRoutes
 from web.auth import ApiAuth
 from web.http_rules import CursorCodec
 from web.pages import PageRoutes
@@ -44,6 +46,16 @@ def api_routes(context: ApiContext) -> list[Callable[[web.Application], None]]:
     guild = GuildRoutes(context.services, context.client, context.auth)
     settings = SettingsRoutes(context.services.guild_config, context.client, context.auth)
     writes = TaskWriteRoutes(context.services, context.client, context.auth)
+    stores = context.services.repositories
+    history = HistoryRoutes(
+        tasks=stores.tasks,
+        runs=stores.runs,
+        audit=stores.audit,
+        zones=context.services.zones,
+        auth=context.auth,
+        cursors=context.cursors,
+    )
+    transfer = TransferRoutes(context.services, context.client, context.auth)
     return [
         tasks.add_to,
         guild.add_to,
@@ -51,4 +63,6 @@ def api_routes(context: ApiContext) -> list[Callable[[web.Application], None]]:
         writes.add_to,
         tokens.add_to,
         PageRoutes().add_to,
+        history.add_to,
+        transfer.add_to,
     ]

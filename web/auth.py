@@ -32,14 +32,20 @@ from dataclasses import dataclass
 import discord
 from aiohttp import web
 
-from discordside.access import DashboardAccess, creator_refusal, dashboard_access
+from discordside.access import (
+    CreatorRefusal,
+    DashboardAccess,
+    acting_member,
+    creator_refusal,
+    dashboard_access,
+)
 from scheduler.api_tokens import ApiTokens
 from storage import ApiToken, ApiTokenScope, GuildSettingsRepository, WebSession
 from web.limits import RateLimiter
 from web.problems import Problem
 from web.sessions import WebSessions, check_csrf, session_id_of
 
-__all__ = ["AccessCheck", "ApiAuth", "Caller", "SessionAuth"]
+__all__ = ["AccessCheck", "ApiAuth", "Caller", "SessionAuth", "caller_member"]
 
 log = logging.getLogger(__name__)
 
@@ -249,3 +255,19 @@ class SessionAuth:
             can_write=access.can_write,
             label=f"dashboard ({session.username})",
         )
+
+
+async def caller_member(client: discord.Client, caller: Caller) -> discord.Member:
+    """The member a request acts as, as the bot sees them now (`member.guild` is the guild):
+    whose rights approve channels and mentions. One who left since `authorize` is a 403."""
+    try:
+        member = await acting_member(client, caller.guild_id, caller.member_id)
+    except discord.HTTPException:
+        raise discord_unavailable("the rights of the member this request acts for") from None
+    if not isinstance(member, CreatorRefusal):
+        return member
+    if member.reason == "no_guild":
+        raise not_found_guild()
+    if caller.token is None:  # a dashboard session: the person themself left
+        raise Problem(403, "You are no longer a member of this server.", kind="forbidden")
+    raise Problem(403, member.detail, kind="creator-lost-rights")

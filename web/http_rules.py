@@ -133,5 +133,7 @@ async def read_json_body(request: web.Request, *, allow_empty: bool = False) -> 
         )
     try:
         return json.loads(raw)
+    except RecursionError:
+        raise Problem(400, "The body is nested too deeply.", kind="malformed-json") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise Problem(400, f"The body is not valid JSON: {exc}.", kind="malformed-json") from None
