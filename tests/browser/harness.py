@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from tests.commands.api_harness import Api
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "DOCS", "Dashboard", "launched_browser", "require"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "DOCS", "Dashboard", "launched_browser"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -137,13 +136,3 @@ def _expected_console(text: str) -> bool:
     return "Failed to load resource" in text and (
         "status of 4" in text or "net::ERR_ABORTED" in text
     )
-
-
-async def require(api: Api, *routes: str) -> None:
-    """Skip unless every `METHOD /path` is served (an unauthenticated probe: a served route
-    answers 401 or 400, a missing one 404 or 405)."""
-    for route in routes:
-        method, path = route.split(" ", 1)
-        status, _, _ = await api.request(method, path, None)
-        if status in (404, 405):
-            pytest.skip(f"{route} is not served on this branch")
