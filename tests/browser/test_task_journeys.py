@@ -1,10 +1,7 @@
 """The dashboard's task journeys in Chromium, against the real bot, fakediscord and the web
 server: create a cron task through the form while watching the preview, find it in the list
 and the calendar, run it and see the post arrive, dry run it, pause it, edit it while a stale
-copy is open in a second tab and see the conflict, delete it (it asks first).
-
-Each journey needs the API routes it drives (issue 14: written on their own branches); one
-whose route is not served here is skipped, naming the route, and runs once they are merged."""
+copy is open in a second tab and see the conflict, delete it (it asks first)."""
 
 from __future__ import annotations
 
