@@ -59,6 +59,16 @@ class SnowflakeGenerator:
         self._last = candidate
         return candidate
 
+    def next_on_shard(self, shard_id: int, shard_count: int) -> int:
+        """A new id whose guild Discord routes to ``shard_id`` of ``shard_count`` (its
+        timestamp, ``id >> 22``, is moved up to ``shard_count - 1`` ms into the future)."""
+        candidate = self.next()
+        stamp = candidate >> 22
+        stamp += (shard_id - stamp) % shard_count
+        candidate = (stamp << 22) | (candidate & ((1 << 22) - 1))
+        self._last = max(self._last, candidate)
+        return candidate
+
     @property
     def last(self) -> int:
         """The most recent id handed out (0 before the first)."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from fakediscord.identify import IdentifyRefused
 from fakediscord.payloads import bot_user_payload, guild_create_payload, member_payload
 
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ class Gateway:
         if op == IDENTIFY:
             if session is not None:
                 raise _Close(4005, "Already authenticated")
-            return await self._identify(ws, data or {})
+            return await self._identify_within_limits(ws, data or {})
         if op == RESUME:
             return await self._resume(ws, data or {})
         if session is None:
@@ -148,6 +149,20 @@ class Gateway:
         if value != self.fd.world.token:
             raise _Close(4004, "Authentication failed")
 
+    async def _identify_within_limits(
+        self, ws: web.WebSocketResponse, data: dict[str, Any]
+    ) -> Session | None:
+        """IDENTIFY, counted against the token's start limits (fakediscord.identify): too early
+        for its rate-limit key is answered op 9 ``d: false``; past the day's limit, 4004."""
+        try:
+            return await self._identify(ws, data)
+        except IdentifyRefused as exc:
+            if exc.fatal:
+                raise _Close(4004, "Authentication failed") from None
+            log.info("gateway: IDENTIFY refused (%s), sending INVALID_SESSION", exc)
+            await self._send_raw(ws, {"op": INVALID_SESSION, "d": False, "s": None, "t": None})
+            return None
+
     async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> Session:
         self._check_token(data.get("token"))
         intents = data.get("intents")
@@ -160,10 +175,8 @@ class Gateway:
         shard = data.get("shard")
         shard_pair: tuple[int, int] | None = None
         if shard is not None:
-            shard_id, count = int(shard[0]), int(shard[1])
-            if count < 1 or not 0 <= shard_id < count:
-                raise _Close(4010, "Invalid shard")
-            shard_pair = (shard_id, count)
+            shard_pair = self._shard_pair(shard)
+        self.fd.identify_limiter.admit(shard_pair[0] if shard_pair else None)
         session = Session(
             id=secrets.token_hex(16),
             intents=intents,
@@ -180,6 +193,17 @@ class Gateway:
                 await self._send_dispatch(session, "GUILD_CREATE", self._guild_create(guild.id))
         self.fd.notifier.notify()
         return session
+
+    @staticmethod
+    def _shard_pair(shard: Any) -> tuple[int, int]:
+        """``[shard_id, shard_count]`` checked as Discord does (4010 Invalid shard)."""
+        try:
+            shard_id, count = (int(part) for part in shard)
+        except (TypeError, ValueError):
+            raise _Close(4010, "Invalid shard") from None
+        if count < 1 or not 0 <= shard_id < count:
+            raise _Close(4010, "Invalid shard")
+        return shard_id, count
 
     def _ready(self, session: Session) -> dict[str, Any]:
         world = self.fd.world

@@ -89,6 +89,8 @@ class RateLimiter:
         self.limited = 0
         #: How many of them hit the global limit.
         self.limited_global = 0
+        #: When each accepted request arrived, from every connection and process together.
+        self.accepted_at: list[float] = []
 
     def reset(self) -> None:
         """Forget every bucket and the counts (e.g. after changing the settings)."""
@@ -96,6 +98,17 @@ class RateLimiter:
         self._global = _Bucket(self._settings.global_rate_limit, 1.0)
         self.limited = 0
         self.limited_global = 0
+        self.accepted_at = []
+
+    def peak(self, window: float = 1.0) -> int:
+        """The most requests accepted in any ``window`` seconds (all clients together)."""
+        times = sorted(self.accepted_at)
+        best, start = 0, 0
+        for end, instant in enumerate(times):
+            while instant - times[start] >= window:
+                start += 1
+            best = max(best, end - start + 1)
+        return best
 
     def _limits(self, method: str, template: str) -> tuple[int, float]:
         if method == "POST" and template.endswith("/messages"):
@@ -143,6 +156,7 @@ class RateLimiter:
                 raise self._too_many(current, now, bucket_hash, is_global)
         self._global.accepted.append(now)
         bucket.accepted.append(now)
+        self.accepted_at.append(now)
         return self._headers(bucket, now, bucket_hash)
 
     @staticmethod

@@ -238,18 +238,13 @@ async def get_gateway(request: web.Request) -> web.Response:
 
 
 async def get_gateway_bot(request: web.Request) -> web.Response:
-    """GET /gateway/bot."""
+    """GET /gateway/bot: the recommended shard count and the live session start limit."""
     fd = fd_of(request)
     return json_response(
         {
             "url": fd.ws_url.rstrip("/"),
-            "shards": 1,
-            "session_start_limit": {
-                "total": 1000,
-                "remaining": 1000,
-                "reset_after": 86_400_000,
-                "max_concurrency": 1,
-            },
+            "shards": fd.settings.recommended_shards,
+            "session_start_limit": fd.identify_limiter.session_start_limit(),
         }
     )
 

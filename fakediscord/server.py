@@ -13,6 +13,7 @@ from fakediscord import errors
 from fakediscord.commands import CommandRegistry
 from fakediscord.faults import FaultInjector
 from fakediscord.gateway import GUILDS_INTENT, MEMBERS_INTENT, MESSAGES_INTENT, Gateway
+from fakediscord.identify import IdentifyLimiter
 from fakediscord.interactions import Callback, InteractionRegistry
 from fakediscord.messages import MessageStore, StoredMessage
 from fakediscord.models import Channel, Member, Role
@@ -53,6 +54,8 @@ class FakeDiscord(TestAPI):
         #: The application's OAuth2 (web login): ``fd.oauth2.approve_as(member)`` and more.
         self.oauth2 = OAuth2(self.world, self.clock)
         self.rate_limiter = RateLimiter(self.clock, self.settings)
+        #: IDENTIFY concurrency and the session start limit, across every connection.
+        self.identify_limiter = IdentifyLimiter(self.clock, self.settings)
         self.requests: list[RecordedRequest] = []
         #: Unexpected exceptions inside the emulator (answered 400, code -1); should stay empty.
         self.internal_errors: list[BaseException] = []

@@ -35,3 +35,16 @@ class EmulatorSettings:
     route_rate_limit: tuple[int, float] = (50, 1.0)
     #: Requests per second across all routes (interaction callbacks excluded).
     global_rate_limit: int = 50
+    #: Enforce ``max_concurrency`` and the session start limit on IDENTIFY (see
+    #: fakediscord.identify); off by default, like ``rate_limits``, so that tests which start
+    #: several clients in a row need not wait 5 s between them.
+    identify_limits: bool = False
+    #: Shards ``GET /gateway/bot`` recommends.
+    recommended_shards: int = 1
+    #: IDENTIFYs allowed per rate-limit key (``shard_id % max_concurrency``) per
+    #: ``identify_interval`` seconds (Discord: 1 per 5 s, more for large bots).
+    max_concurrency: int = 1
+    #: Seconds of an identify bucket (Discord: 5).
+    identify_interval: float = 5.0
+    #: Session starts (IDENTIFYs) allowed per day; Discord resets the token past them.
+    session_start_total: int = 1000

@@ -274,13 +274,17 @@ class World:
         bot_permissions: int = DEFAULT_BOT,
         bot_present: bool = True,
         features: Iterable[str] = (),
+        shard: tuple[int, int] | None = None,
     ) -> Guild:
-        """Create a guild with @everyone, its owner, and the bot with its managed role."""
+        """Create a guild with @everyone, its owner, and the bot with its managed role;
+        ``shard=(shard_id, shard_count)`` picks an id that shard receives."""
         if owner is None:
             owner = f"{name.lower().replace(' ', '-')}-owner"
         if isinstance(owner, str):
             owner = self.add_user(owner)
-        guild = Guild(self, self.snowflakes.next(), name, owner.id)
+        ids = self.snowflakes
+        guild_id = ids.next() if shard is None else ids.next_on_shard(*shard)
+        guild = Guild(self, guild_id, name, owner.id)
         guild.features = list(features)
         guild.roles[guild.id] = Role(
             id=guild.id, guild_id=guild.id, name="@everyone", permissions=int(everyone_permissions)
