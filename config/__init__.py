@@ -8,12 +8,14 @@ from config.settings import (
     describe_settings,
     load_settings,
 )
+from config.shards import ShardPlan
 
 __all__ = [
     "DatabaseUrl",
     "Secret",
     "Settings",
     "SettingsError",
+    "ShardPlan",
     "describe_settings",
     "load_settings",
 ]

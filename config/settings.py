@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from config.shards import ShardPlan, ShardSettingError, read_shard_plan
+
 T = TypeVar("T")
 
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
@@ -154,6 +156,7 @@ class Settings:
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = None
     log_format: str = "text"
+    shards: ShardPlan = field(default_factory=ShardPlan)
 
     @property
     def default_zone(self) -> ZoneInfo:
@@ -193,15 +196,22 @@ def load_settings(
             "copy it again from the Developer Portal's Bot page",
         )
     database_path = Path(reader.text("DATABASE_PATH") or "data/cadence.db")
+    database_url = reader.value(
+        "DATABASE_URL", DatabaseUrl(f"{SQLITE_SCHEME}{database_path}"), _database_url
+    )
+    try:
+        shards = read_shard_plan(
+            reader.text("SHARD_COUNT"), reader.text("SHARD_IDS"), database_url.backend
+        )
+    except ShardSettingError as exc:
+        raise SettingsError(exc.variable, exc.expected) from None
     return Settings(
         discord_token=Secret(token or ""),
         dev_channel_id=reader.snowflake("DEV_CHANNEL_ID"),
         alert_channel_id=reader.snowflake("ALERT_CHANNEL_ID"),
         default_timezone=reader.value("DEFAULT_TIMEZONE", "UTC", _zone),
         database_path=database_path,
-        database_url=reader.value(
-            "DATABASE_URL", DatabaseUrl(f"{SQLITE_SCHEME}{database_path}"), _database_url
-        ),
+        database_url=database_url,
         database_pool_size=reader.count("DATABASE_POOL_SIZE", 10, minimum=1),
         dev_guild_id=reader.snowflake("DEV_GUILD_ID"),
         log_level=reader.value("LOG_LEVEL", "INFO", _log_level),
@@ -215,6 +225,7 @@ def load_settings(
         discord_api_base=reader.value("DISCORD_API_BASE", None, _origin),
         extra_extensions=reader.value("EXTRA_EXTENSIONS", (), _extensions),
         sandbox=sandbox,
+        shards=shards,
         **_web_settings(reader),
     )
 
@@ -394,5 +405,7 @@ def describe_settings(settings: Settings) -> dict[str, Any]:
             value = "set" if value else "not set"
         elif isinstance(value, DatabaseUrl):
             value = value.masked
+        elif isinstance(value, ShardPlan):
+            value = value.describe()
         out[name] = value
     return out
