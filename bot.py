@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import aiohttp
 import discord
 
-from cogs.bot import CadenceBot, __version__
+from cogs.bot import __version__, build_bot
 from cogs.running import NotReadyError, running
 from config import DatabaseUrl, Settings, SettingsError, describe_settings, load_settings
 from scheduler.api_tokens import TOKEN_PATTERN
@@ -45,7 +45,7 @@ async def run(settings: Settings) -> int:
         return EXIT_UNREACHABLE
     try:
         metrics = Metrics(version=__version__)
-        bot = CadenceBot(settings, database, metrics=metrics)
+        bot = build_bot(settings, database, metrics=metrics)
         web_servers = build_web_servers(settings, bot, database, metrics)
         if not await start_web_servers(web_servers):
             return EXIT_CONFIG

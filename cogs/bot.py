@@ -10,6 +10,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -23,6 +24,7 @@ from config import Settings
 from scheduler.api import SchedulerAPI
 from scheduler.clock import SystemClock
 from scheduler.engine import Engine, EngineConfig
+from scheduler.process_group import ProcessGroup
 from scheduler.protocols import Notice
 from scheduler.services import build_services
 from scheduler.zones import TaskZones
@@ -69,7 +71,11 @@ def observe_command(interaction: discord.Interaction, metrics: Metrics) -> None:
 
 
 class CadenceBot(commands.Bot):
-    """The bot; everything it needs comes in through the constructor."""
+    """The bot; everything it needs comes in through the constructor.
+
+    With one shard (the default) it is a plain `commands.Bot`; `build_bot` gives the sharded
+    variant, `ShardedCadenceBot`, when SHARD_COUNT is above 1.
+    """
 
     def __init__(
         self,
@@ -92,6 +98,7 @@ class CadenceBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             http_trace=discord_trace(self.metrics),
             tree_cls=TimedCommandTree,
+            **self._gateway_options(settings),
         )
         self.settings = settings
         self.database = database
@@ -113,6 +120,18 @@ class CadenceBot(commands.Bot):
             metrics=self.metrics,
         )
         deliverer.notify = self.engine.notify
+        #: The group of processes sharing a PostgreSQL database (None on SQLite: one process).
+        self.process_group: ProcessGroup | None = None
+        if database.dialect.is_postgres:
+            self.process_group = ProcessGroup(
+                stores.processes,
+                clock,
+                shard_ids=settings.shards.shard_ids,
+                shard_count=settings.shards.shard_count,
+                # The engine's own id when it has one (run claims), so both name one process.
+                process_id=getattr(self.engine, "process_id", None),
+                on_share=self.pacer.set_limit,
+            )
         self.services = build_services(settings, database, stores, zones, clock, self.engine)
         self.control = self.services.control
         self.scheduler = SchedulerAPI(
@@ -127,10 +146,23 @@ class CadenceBot(commands.Bot):
         #: Set once start-up is over: missed runs caught up, waking, "Cadence started" sent.
         self.started = asyncio.Event()
 
+    @staticmethod
+    def _gateway_options(settings: Settings) -> dict[str, Any]:
+        """Extra `Client` options for the gateway (none for one unsharded connection)."""
+        return {}
+
+    @property
+    def process_id(self) -> str | None:
+        """This process's id in the process group (None when not in one)."""
+        return None if self.process_group is None else self.process_group.process_id
+
     async def setup_hook(self) -> None:
-        """Before the gateway connects: extensions, command sync, and recovery of the runs a
-        crash interrupted. Catch-up and the first wake wait for the gateway (see
+        """Before the gateway connects: the process group's first heartbeat (its share of the
+        request budget), extensions, command sync, and recovery of the runs a crash
+        interrupted. Catch-up and the first wake wait for the gateway (see
         `_catch_up_when_ready`), so commands are answered while missed posts go out."""
+        if self.process_group is not None:
+            await self.process_group.start()
         for name in self._extension_names:
             try:
                 await self.load_extension(name)
@@ -247,4 +279,46 @@ class CadenceBot(commands.Bot):
             except Exception:
                 log.warning("Could not send the stopping notice")
             await self.engine.stop(grace=SHUTDOWN_GRACE_SECONDS)
+        if self.process_group is not None:
+            await self.process_group.stop()
         await super().close()
+
+
+class ShardedCadenceBot(CadenceBot, commands.AutoShardedBot):
+    """The bot on `SHARD_IDS` of `SHARD_COUNT` shards: discord.py's `AutoShardedBot`, whose
+    IDENTIFYs wait their turn across the whole process group.
+
+    discord.py 2.7 spaces one client's own IDENTIFYs by a fixed 5 s (`before_identify_hook`)
+    and knows nothing of other processes or of `max_concurrency`. Here each IDENTIFY reserves
+    a slot for its rate-limit key (`shard_id % max_concurrency`, from `GET /gateway/bot`) in
+    the database, so processes started together never identify too fast for Discord.
+    """
+
+    @staticmethod
+    def _gateway_options(settings: Settings) -> dict[str, Any]:
+        plan = settings.shards
+        return {"shard_count": plan.shard_count, "shard_ids": list(plan.shard_ids)}
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        if self.process_group is None:  # one process: discord.py's own spacing is enough
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
+        if self._max_concurrency is None:
+            limits = await self.fetch_session_start_limits()
+            self._max_concurrency = limits.max_concurrency
+            log.info(
+                "Session starts left today: %d of %d (max_concurrency %d)",
+                limits.remaining,
+                limits.total,
+                limits.max_concurrency,
+            )
+        await self.process_group.identify_turn(shard_id or 0, self._max_concurrency)
+
+    _max_concurrency: int | None = None
+
+
+def build_bot(settings: Settings, database: Database, **options: object) -> CadenceBot:
+    """The bot for `settings`: `ShardedCadenceBot` when SHARD_COUNT is above 1, else the plain
+    one (so a single-shard bot behaves exactly as before sharding existed)."""
+    kind = ShardedCadenceBot if settings.shards.sharded else CadenceBot
+    return kind(settings, database, **options)  # type: ignore[arg-type]

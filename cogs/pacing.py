@@ -6,6 +6,10 @@ spent, but it knows nothing of the global limit (50 requests per second per bot)
 429s, and Discord bans an IP for a while past 10,000 invalid requests in 10 minutes. So
 every request the bot makes waits here first for a place in a sliding one-second window.
 Interaction answers and their follow-ups are not bound by the global limit and pass at once.
+
+With several processes on one token, each is given its share of the 50 (see
+scheduler.process_group) through `SlidingWindowPacer.set_limit`; a share of 0 holds every
+paced request until the group has made room for this process.
 """
 
 from __future__ import annotations
@@ -41,13 +45,27 @@ class SlidingWindowPacer:
         self._clock = clock
         self._sent: deque[float] = deque()
         self._turn = asyncio.Lock()  # first come, first served
+        self._open = asyncio.Event()
+        self._open.set()
         #: How often the line of callers was held, and for how long in all (for benches).
         self.pauses = 0
         self.paused_seconds = 0.0
 
+    def set_limit(self, limit: int) -> None:
+        """Change the requests allowed per window from now on; 0 holds every caller until a
+        later call opens the line again."""
+        if limit < 0:
+            raise ValueError("a pacer's limit cannot be negative")
+        if limit == 0:
+            self._open.clear()
+            return
+        self.limit = limit
+        self._open.set()
+
     async def acquire(self) -> None:
         async with self._turn:
             while True:
+                await self._open.wait()
                 now = self._clock()
                 while self._sent and self._sent[0] <= now - self.per:
                     self._sent.popleft()

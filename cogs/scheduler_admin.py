@@ -117,6 +117,7 @@ class SchedulerAdmin(
             now=self.clock.now(),
             version=self.bot.version,
             latency=self.bot.latency,
+            process_id=self.bot.process_id,
         )
         embeds = [status_embed(status)]
         if status.unread or status.dev_channel_id is None:

@@ -9,6 +9,7 @@ from datetime import timedelta
 import discord
 
 from cogs.common import INFO_COLOUR, WARN_COLOUR
+from config.shards import format_ids
 from scheduler.status import GuildStatus
 from scheduler.summary import escape_markdown
 from storage import Notice, NoticeLevel, RunStatus, TaskStatus
@@ -17,6 +18,7 @@ __all__ = [
     "duration_text",
     "latency_text",
     "notices_embed",
+    "processes_text",
     "runs_text",
     "size_text",
     "status_embed",
@@ -64,7 +66,24 @@ def status_embed(status: GuildStatus) -> discord.Embed:
     embed.add_field(name="Last 24 hours", value=runs_text(status.run_counts), inline=False)
     embed.add_field(name="Gateway latency", value=latency_text(status.latency))
     embed.add_field(name="Database", value=size_text(status.database_bytes))
+    if status.processes:
+        embed.add_field(
+            name=f"Processes ({len(status.processes)} live)",
+            value=processes_text(status)[:1024],
+            inline=False,
+        )
     return embed
+
+
+def processes_text(status: GuildStatus) -> str:
+    """One line per live process: host, pid, its shards, its last heartbeat; ← this one."""
+    lines = []
+    for process in status.processes:
+        age = max(0, int((status.now - process.heartbeat_at).total_seconds()))
+        shards = f"shards {format_ids(process.shard_ids)} of {process.shard_count}"
+        mark = " ← answered this" if process.process_id == status.process_id else ""
+        lines.append(f"`{process.host}:{process.pid}` {shards}, heartbeat {age} s ago{mark}")
+    return "\n".join(lines)
 
 
 def notices_embed(unread: list[Notice], total: int, *, has_dev_channel: bool) -> discord.Embed:

@@ -11,14 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from scheduler.process_group import HEARTBEAT_SECONDS, LIVE_INTERVALS
 from scheduler.services import Services
-from storage import Notice, Task, TaskStatus
+from storage import Notice, ProcessRecord, Task, TaskStatus
 
 __all__ = ["NOTICES_SHOWN", "GuildStatus", "gather_status"]
 
 NOTICES_SHOWN = 10
 """Unread notices shown at once (the newest); the rest are counted."""
 RUNS_WINDOW = timedelta(hours=24)
+LIVE_AGE = timedelta(seconds=HEARTBEAT_SECONDS * LIVE_INTERVALS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,10 @@ class GuildStatus:
     unread: tuple[Notice, ...]
     """The newest unread notices, at most `NOTICES_SHOWN`."""
     unread_total: int
+    processes: tuple[ProcessRecord, ...] = ()
+    """The live processes of the group (PostgreSQL; empty on SQLite), oldest first."""
+    process_id: str | None = None
+    """Which of them answered (None: not in a group)."""
 
     @property
     def uptime(self) -> timedelta | None:
@@ -50,7 +56,13 @@ class GuildStatus:
 
 
 async def gather_status(
-    services: Services, guild_id: int, *, now: datetime, version: str, latency: float
+    services: Services,
+    guild_id: int,
+    *,
+    now: datetime,
+    version: str,
+    latency: float,
+    process_id: str | None = None,
 ) -> GuildStatus:
     """Read everything the status shows for `guild_id`; changes nothing."""
     repositories = services.repositories
@@ -74,4 +86,6 @@ async def gather_status(
         dev_channel_id=settings.dev_channel_id,
         unread=tuple(unread),
         unread_total=total,
+        processes=tuple(await repositories.processes.live(now, LIVE_AGE)),
+        process_id=process_id,
     )

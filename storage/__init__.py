@@ -62,6 +62,7 @@ from storage.payloads import (
     WebhookDestination,
 )
 from storage.postgres import PostgresDatabase  # registers the backend with Database.open
+from storage.processes import ProcessRecord, ProcessRepository
 from storage.repositories import Repositories
 from storage.runs import RunRepository
 from storage.sessions import SEEN_EVERY, SessionRepository, WebSession
@@ -106,6 +107,8 @@ __all__ = [
     "NoticeRepository",
     "Payload",
     "PostgresDatabase",
+    "ProcessRecord",
+    "ProcessRepository",
     "Repositories",
     "Rotation",
     "Run",

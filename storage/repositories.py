@@ -10,6 +10,7 @@ from storage.database import Database
 from storage.guilds import GuildSettingsRepository
 from storage.idempotency import IdempotencyRepository
 from storage.notices import NoticeRepository
+from storage.processes import ProcessRepository
 from storage.runs import RunRepository
 from storage.sessions import SessionRepository
 from storage.state import StateRepository
@@ -31,6 +32,7 @@ class Repositories:
     api_tokens: ApiTokenRepository
     idempotency: IdempotencyRepository
     sessions: SessionRepository
+    processes: ProcessRepository
 
     @classmethod
     def over(cls, database: Database) -> Repositories:
@@ -44,4 +46,5 @@ class Repositories:
             api_tokens=ApiTokenRepository(database),
             idempotency=IdempotencyRepository(database),
             sessions=SessionRepository(database),
+            processes=ProcessRepository(database),
         )

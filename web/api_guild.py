@@ -70,6 +70,7 @@ class GuildRoutes:
             # CadenceBot carries its version; web/ may not import cogs/ to ask it by type.
             version=str(getattr(client, "version", "unknown")),
             latency=client.latency,
+            process_id=getattr(client, "process_id", None),
         )
         return web.json_response(status_object(status))
 
@@ -153,6 +154,19 @@ def status_object(status: GuildStatus) -> dict[str, Any]:
         },
         "latency_ms": round(status.latency * 1000, 1) if math.isfinite(status.latency) else None,
         "database_bytes": status.database_bytes,
+        "processes": [
+            {
+                "process_id": p.process_id,
+                "host": p.host,
+                "pid": p.pid,
+                "shard_ids": list(p.shard_ids),
+                "shard_count": p.shard_count,
+                "started_at": iso(p.started_at),
+                "heartbeat_at": iso(p.heartbeat_at),
+                "this_process": p.process_id == status.process_id,
+            }
+            for p in status.processes
+        ],
         "dev_channel_id": None if status.dev_channel_id is None else str(status.dev_channel_id),
         "notices": {
             "unread": status.unread_total,
@@ -285,6 +299,24 @@ STATUS_SCHEMA: dict[str, Any] = {
         },
         "latency_ms": {"type": ["number", "null"]},
         "database_bytes": {"type": "integer", "minimum": 0},
+        "processes": {
+            "type": "array",
+            "description": "The live Cadence processes sharing a PostgreSQL database and the "
+            "gateway shards each connects (empty on SQLite).",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "process_id": {"type": "string"},
+                    "host": {"type": "string"},
+                    "pid": {"type": "integer"},
+                    "shard_ids": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                    "shard_count": {"type": "integer", "minimum": 1},
+                    "started_at": _INSTANT,
+                    "heartbeat_at": _INSTANT,
+                    "this_process": {"type": "boolean"},
+                },
+            },
+        },
         "dev_channel_id": _NULLABLE_ID,
         "notices": {
             "type": "object",

@@ -91,3 +91,21 @@ async def test_each_paced_request_reports_how_long_it_waited() -> None:
     await http.request(Route("/interactions/{interaction_id}/{interaction_token}/callback"))
     assert len(waits) == 2  # the interaction answer is not paced, so not reported
     assert waits[0] < 0.05 and 0.15 <= waits[1] < 1.0
+
+
+async def test_a_smaller_share_slows_the_line_and_zero_holds_it() -> None:
+    """The process group's share: 50 -> 2 per window paces to 2; 0 holds until reopened."""
+    pacer = SlidingWindowPacer(50, 0.2)
+    pacer.set_limit(2)
+    started = time.monotonic()
+    for _ in range(4):
+        await pacer.acquire()
+    assert time.monotonic() - started >= 0.2 - 1e-3  # the 3rd waited a window
+    pacer.set_limit(0)
+    waiting = asyncio.create_task(pacer.acquire())
+    await asyncio.sleep(0.3)
+    assert not waiting.done()
+    pacer.set_limit(10)
+    await asyncio.wait_for(waiting, 1)
+    with pytest.raises(ValueError):
+        pacer.set_limit(-1)

@@ -1,0 +1,99 @@
+"""The process group over a real database (both backends): heartbeats, who is live, each
+process's share of the 50 requests/s, and IDENTIFY slots reserved for the whole group."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from datetime import timedelta
+
+from scheduler.clock import FakeClock
+from scheduler.process_group import IDENTIFY_SPACING, ProcessGroup, share_of
+from storage import Database, ProcessRepository
+from tests.integration.engine_harness import START
+
+
+def _group(db: Database, clock: FakeClock, name: str, shards: tuple[int, ...]) -> ProcessGroup:
+    return ProcessGroup(
+        ProcessRepository(db), clock, shard_ids=shards, shard_count=6, process_id=name
+    )
+
+
+def test_shares_divide_fifty_and_never_drop_to_nothing() -> None:
+    assert [share_of(n) for n in (1, 2, 3, 4, 7, 50, 80)] == [50, 25, 16, 12, 7, 1, 1]
+
+
+async def test_shares_follow_joins_clean_stops_and_deaths(db: Database) -> None:
+    clock = FakeClock(START)
+    a, b, c = (_group(db, clock, n, (i * 2, i * 2 + 1)) for i, n in enumerate("abc"))
+    shares: dict[str, int] = {}
+
+    async def beat(group: ProcessGroup) -> None:
+        shares[group.process_id] = (await group.beat()).share
+        assert sum(shares.values()) <= 50, shares  # never more than Discord's 50 together
+        clock.advance(1)
+
+    await beat(a)
+    assert shares == {"a": 50}
+    await beat(b)
+    assert shares["b"] == 0  # a has not seen b yet: b holds its requests
+    await beat(a)
+    await beat(b)
+    assert shares == {"a": 25, "b": 25}
+    await beat(c)
+    assert shares["c"] == 0
+    await beat(a)
+    await beat(c)
+    assert shares["c"] == 0  # b still runs at 25
+    await beat(b)
+    await beat(c)
+    assert shares == {"a": 16, "b": 16, "c": 16}
+    live = (await c.beat()).live
+    assert [(p.process_id, p.shard_ids, p.shard_count) for p in live] == [
+        ("a", (0, 1), 6),
+        ("b", (2, 3), 6),
+        ("c", (4, 5), 6),
+    ]
+    await a.stop()  # a clean stop removes the row at once
+    shares.pop("a")
+    await beat(b)
+    await beat(c)
+    assert shares == {"b": 25, "c": 25}
+    clock.advance(c.interval * 3)  # c dies: no more heartbeats
+    shares.pop("c")
+    await beat(b)
+    assert shares == {"b": 50}
+
+
+async def test_a_long_dead_row_is_forgotten_at_the_next_start(db: Database) -> None:
+    clock = FakeClock(START)
+    await _group(db, clock, "crashed", (0,)).beat()
+    clock.advance(hours=2)
+    survivor = _group(db, clock, "new", (0,))
+    await survivor.start()
+    await survivor.stop()
+    assert await ProcessRepository(db).live(clock.now(), timedelta(days=1)) == []
+
+
+async def test_identify_slots_are_spaced_for_the_whole_group(db: Database) -> None:
+    repository = ProcessRepository(db)
+    now = START
+    slots = await asyncio.gather(
+        *(repository.reserve_identify(0, now, IDENTIFY_SPACING) for _ in range(4))
+    )
+    ordered = sorted(slots)
+    assert ordered[0] == now
+    assert [later - earlier for earlier, later in itertools.pairwise(ordered)] == [
+        IDENTIFY_SPACING
+    ] * 3
+    assert await repository.reserve_identify(1, now, IDENTIFY_SPACING) == now  # another key
+    later = now + timedelta(minutes=1)
+    assert await repository.reserve_identify(0, later, IDENTIFY_SPACING) == later  # slot free
+
+
+async def test_identify_turn_waits_for_the_slot_another_process_took(db: Database) -> None:
+    clock = FakeClock(START)
+    first, second = _group(db, clock, "p1", (0,)), _group(db, clock, "p2", (2,))
+    assert await first.identify_turn(0, max_concurrency=2) == 0
+    assert await second.identify_turn(2, max_concurrency=2) == IDENTIFY_SPACING.total_seconds()
+    assert await second.identify_turn(1, max_concurrency=2) == 0  # key 1 is free
