@@ -19,7 +19,7 @@ from discord.ext import commands
 import cogs
 from cogs.alerting import DiscordAlerter
 from cogs.delivery import DiscordDeliverer
-from cogs.pacing import SlidingWindowPacer, pace_requests
+from cogs.pacing import SlidingWindowPacer, pace_sends
 from config import Settings
 from scheduler.api import SchedulerAPI
 from scheduler.clock import SystemClock
@@ -90,21 +90,22 @@ class CadenceBot(commands.Bot):
         self.metrics = metrics or Metrics(version=__version__)
         intents = discord.Intents.default()
         intents.members = True
+        self.pacer = SlidingWindowPacer()
+        trace = discord_trace(self.metrics)
+        pace_sends(trace, self.pacer, on_wait=self.metrics.pacer_wait.observe)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
             help_command=None,
             guild_ready_timeout=guild_ready_timeout,
             allowed_mentions=discord.AllowedMentions.none(),
-            http_trace=discord_trace(self.metrics),
+            http_trace=trace,
             tree_cls=TimedCommandTree,
             **self._gateway_options(settings),
         )
         self.settings = settings
         self.database = database
         self.version = __version__
-        self.pacer = SlidingWindowPacer()
-        pace_requests(self.http, self.pacer, on_wait=self.metrics.pacer_wait.observe)
         deliverer = DiscordDeliverer(self)
         stores = Repositories.over(database)
         zones = TaskZones(stores.guilds, default_timezone=settings.default_timezone)

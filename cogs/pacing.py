@@ -17,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
+
+import aiohttp
 
 GLOBAL_REQUESTS = 50
 """Requests per window: Discord's global limit for a bot."""
@@ -80,22 +82,32 @@ class SlidingWindowPacer:
 
 def _exempt(path: str) -> bool:
     """Interaction callbacks and follow-ups (webhook routes of the interaction's token)."""
-    return path.startswith("/interactions/") or path.startswith("/webhooks/")
+    return "/interactions/" in path or "/webhooks/" in path
 
 
-def pace_requests(
-    http: Any, pacer: SlidingWindowPacer, *, on_wait: Callable[[float], None] | None = None
+def pace_sends(
+    trace: aiohttp.TraceConfig,
+    pacer: SlidingWindowPacer,
+    *,
+    on_wait: Callable[[float], None] | None = None,
 ) -> None:
-    """Make discord.py's `HTTPClient` wait on `pacer` before every paced request; `on_wait`
-    hears how long each paced request waited (for `cadence_pacer_wait_seconds`)."""
-    request: Callable[..., Awaitable[Any]] = http.request
+    """Make every request of the client built with `trace` (discord.py's `http_trace`) wait
+    on `pacer` just before it is sent; `on_wait` hears how long each paced request waited (for
+    `cadence_pacer_wait_seconds`).
 
-    async def paced(route: Any, **kwargs: Any) -> Any:
-        if not _exempt(str(getattr(route, "path", ""))):
-            started = time.perf_counter()
-            await pacer.acquire()
-            if on_wait is not None:
-                on_wait(time.perf_counter() - started)
-        return await request(route, **kwargs)
+    Pacing at the send, not when discord.py's `HTTPClient.request` is called, matters: a
+    request then waits on its route's bucket (e.g. a channel's 5 posts per 5 s) or retries
+    after a 429 inside discord.py, and a slot taken before that wait would let requests of
+    several windows leave together. aiohttp awaits `on_request_start` before it connects, so
+    the slot is taken at the instant the request leaves, retries included.
+    """
 
-    http.request = paced
+    async def paced(session: aiohttp.ClientSession, context: Any, params: Any) -> None:
+        if _exempt(str(params.url.path)) or "Upgrade" in params.headers:
+            return  # interaction answers, and the gateway's WebSocket (not REST)
+        started = time.perf_counter()
+        await pacer.acquire()
+        if on_wait is not None:
+            on_wait(time.perf_counter() - started)
+
+    trace.on_request_start.append(paced)

@@ -5,7 +5,7 @@ order (and what a failure looks like) is written once. `api_base` points the cli
 another Discord, such as the fakediscord emulator:
 
 - the gateway address comes from that Discord's own `GET /gateway/bot` answer, for this
-  client only (its `HTTPClient.ws_connect` is wrapped, as `pace_requests` wraps `request`);
+  client only (its `HTTPClient.ws_connect` is wrapped);
 - REST does not: discord.py 2.7 builds every REST and webhook URL from the class attribute
   `discord.http.Route.BASE` (the webhook adapter that answers interactions is shared by the
   whole process, so no per-client hook reaches it). That attribute is set while `running()`

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
 
-from cogs.pacing import SlidingWindowPacer, pace_requests
+from cogs.pacing import SlidingWindowPacer, pace_sends
 
 
 async def test_no_window_ever_holds_more_than_the_limit() -> None:
@@ -46,51 +49,82 @@ def test_a_pacer_needs_a_limit_and_a_window() -> None:
         SlidingWindowPacer(5, 0)
 
 
-@dataclass
-class Route:
-    path: str
+@contextlib.asynccontextmanager
+async def paced_session(
+    pacer: SlidingWindowPacer, on_wait: Any = None
+) -> AsyncIterator[tuple[aiohttp.ClientSession, str, list[str]]]:
+    """A real aiohttp server that records each request's path as it arrives, and a session
+    paced as discord.py's is (through its `http_trace`)."""
+    arrived: list[str] = []
 
+    async def answer(request: web.Request) -> web.Response:
+        arrived.append(request.path)
+        return web.Response(text="ok")
 
-class FakeHTTP:
-    """Stands in for discord.py's HTTPClient: records the requests that got through."""
-
-    def __init__(self) -> None:
-        self.done: list[str] = []
-
-    async def request(self, route: Route, **kwargs: Any) -> str:
-        self.done.append(route.path)
-        return route.path
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    trace = aiohttp.TraceConfig()
+    pace_sends(trace, pacer, on_wait=on_wait)
+    try:
+        async with aiohttp.ClientSession(trace_configs=[trace]) as session:
+            yield session, f"http://127.0.0.1:{port}/api/v10", arrived
+    finally:
+        await runner.cleanup()
 
 
 async def test_interaction_answers_and_follow_ups_are_not_paced() -> None:
-    http = FakeHTTP()
-    pacer = SlidingWindowPacer(1, 30.0)
-    pace_requests(http, pacer)
-    assert await http.request(Route("/channels/{channel_id}/messages")) == (
-        "/channels/{channel_id}/messages"
-    )
-    blocked = asyncio.create_task(http.request(Route("/channels/{channel_id}/messages")))
-    await http.request(Route("/interactions/{interaction_id}/{interaction_token}/callback"))
-    await http.request(Route("/webhooks/{application_id}/{interaction_token}"))
-    await asyncio.sleep(0.05)
-    assert not blocked.done()  # the second channel post waits for the window
-    assert http.done == [
-        "/channels/{channel_id}/messages",
-        "/interactions/{interaction_id}/{interaction_token}/callback",
-        "/webhooks/{application_id}/{interaction_token}",
-    ]
-    blocked.cancel()
+    async with paced_session(SlidingWindowPacer(1, 30.0)) as (session, base, arrived):
+        async with session.post(f"{base}/channels/1/messages") as first:
+            assert first.status == 200
+        blocked = asyncio.create_task(session.post(f"{base}/channels/1/messages"))
+        for path in ("/interactions/5/tok/callback", "/webhooks/7/tok"):
+            async with session.post(f"{base}{path}") as answer:
+                assert answer.status == 200
+        await asyncio.sleep(0.05)
+        assert not blocked.done()  # the second channel post waits for the window
+        assert arrived == [
+            "/api/v10/channels/1/messages",
+            "/api/v10/interactions/5/tok/callback",
+            "/api/v10/webhooks/7/tok",
+        ]
+        blocked.cancel()
 
 
 async def test_each_paced_request_reports_how_long_it_waited() -> None:
-    http = FakeHTTP()
     waits: list[float] = []
-    pace_requests(http, SlidingWindowPacer(1, 0.2), on_wait=waits.append)
-    await http.request(Route("/channels/{channel_id}/messages"))
-    await http.request(Route("/channels/{channel_id}/messages"))
-    await http.request(Route("/interactions/{interaction_id}/{interaction_token}/callback"))
+    pacer = SlidingWindowPacer(1, 0.2)
+    async with paced_session(pacer, waits.append) as (session, base, _):
+        for path in ("/channels/1/messages", "/channels/1/messages", "/interactions/5/t/callback"):
+            async with session.post(f"{base}{path}") as answer:
+                assert answer.status == 200
     assert len(waits) == 2  # the interaction answer is not paced, so not reported
     assert waits[0] < 0.05 and 0.15 <= waits[1] < 1.0
+
+
+async def test_a_request_is_paced_when_it_leaves_not_when_it_was_asked_for() -> None:
+    """Requests that waited elsewhere first (a route bucket, a retry) still leave one window
+    apart: the slot is taken at the send."""
+    pacer = SlidingWindowPacer(2, 0.3)
+    async with paced_session(pacer) as (session, base, arrived):
+        gate = asyncio.Event()
+        stamps: list[float] = []
+
+        async def late_post() -> None:
+            await gate.wait()  # like discord.py waiting on a channel's bucket
+            async with session.post(f"{base}/channels/1/messages"):
+                stamps.append(time.monotonic())
+
+        posts = [asyncio.create_task(late_post()) for _ in range(4)]
+        await asyncio.sleep(0.4)  # a pacer stamped at the call would have let all 4 go by now
+        gate.set()
+        await asyncio.gather(*posts)
+    stamps.sort()
+    assert stamps[2] - stamps[0] >= 0.3 - 0.01 and len(arrived) == 4
 
 
 async def test_a_smaller_share_slows_the_line_and_zero_holds_it() -> None:
