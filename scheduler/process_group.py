@@ -32,7 +32,16 @@ from datetime import datetime, timedelta
 from scheduler.clock import Clock
 from storage import ProcessRecord, ProcessRepository
 
-__all__ = ["GLOBAL_BUDGET", "HEARTBEAT_SECONDS", "LIVE_INTERVALS", "ProcessGroup", "share_of"]
+__all__ = [
+    "FALLBACK",
+    "GLOBAL_BUDGET",
+    "HEARTBEAT_SECONDS",
+    "LIVE_INTERVALS",
+    "Membership",
+    "ProcessGroup",
+    "ShardPreference",
+    "share_of",
+]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +50,8 @@ GLOBAL_BUDGET = 50
 HEARTBEAT_SECONDS = 5.0
 LIVE_INTERVALS = 3
 """A process is live while its heartbeat is younger than this many intervals."""
+FALLBACK = timedelta(seconds=2)
+"""How late another live process's run may get before any process claims it."""
 IDENTIFY_SPACING = timedelta(seconds=5.25)
 """Discord's identify window (5 s per rate-limit key) and a margin for the time an IDENTIFY
 takes to reach Discord after its slot (and for clocks of hosts a little apart)."""
@@ -60,6 +71,35 @@ class Membership:
     live: tuple[ProcessRecord, ...]
     share: int
     """Requests per second this process may make (0: wait, the others have not seen it)."""
+
+    def preference(self, process_id: str, shard_count: int) -> ShardPreference:
+        """Which shards' guilds `process_id` should post for first (docs/SCALING.md)."""
+        mine: set[int] = set()
+        held: set[int] = set()
+        for process in self.live:
+            if process.shard_count != shard_count:
+                continue  # a process of an older layout, being restarted: holds nothing here
+            (mine if process.process_id == process_id else held).update(process.shard_ids)
+        orphaned = set(range(shard_count)) - mine - held
+        return ShardPreference(shard_count, frozenset(mine), frozenset(orphaned))
+
+
+@dataclass(frozen=True, slots=True)
+class ShardPreference:
+    """Who posts what: a process claims the due runs of guilds on its own shards at once
+    (its cache answers mention and permission checks), and of guilds whose shard no live
+    process holds (a dead process's); the runs of another live process's guilds only when
+    they are `FALLBACK` late, so that a stuck or overloaded process never holds them back.
+    """
+
+    shard_count: int
+    mine: frozenset[int]
+    orphaned: frozenset[int]
+
+    def claims_at_once(self, guild_id: int) -> bool:
+        """True when this process should claim `guild_id`'s due runs without waiting."""
+        shard = (guild_id >> 22) % self.shard_count
+        return shard in self.mine or shard in self.orphaned
 
 
 class ProcessGroup:
@@ -119,6 +159,13 @@ class ProcessGroup:
         share = share_of(len(others) + 1, self.budget) if seen_by_all else 0
         changed = self.membership is None or self.membership.share != share
         self.membership = Membership(live, share)
+        overlap = {s for p in others for s in p.shard_ids} & set(self.shard_ids)
+        if overlap:
+            log.warning(
+                "Shard(s) %s are also connected by another live process: both answer the "
+                "same guilds' commands; give each process its own SHARD_IDS",
+                sorted(overlap),
+            )
         if changed:
             log.info(
                 "Process group: %d live process(es); this one may make %s request(s)/s",

@@ -97,3 +97,22 @@ async def test_identify_turn_waits_for_the_slot_another_process_took(db: Databas
     assert await first.identify_turn(0, max_concurrency=2) == 0
     assert await second.identify_turn(2, max_concurrency=2) == IDENTIFY_SPACING.total_seconds()
     assert await second.identify_turn(1, max_concurrency=2) == 0  # key 1 is free
+
+
+async def test_who_posts_what_follows_the_live_processes_shards(db: Database) -> None:
+    """Own shards and a dead process's shards at once; a live neighbour's only as fallback."""
+    clock = FakeClock(START)
+    a, b, c = (_group(db, clock, n, (i * 2, i * 2 + 1)) for i, n in enumerate("abc"))
+    for group in (a, b, c):
+        await group.beat()
+    guild_on = {shard: (600 + shard) << 22 for shard in range(6)}  # (id >> 22) % 6 == shard
+    preference = (await a.beat()).preference("a", 6)
+    assert (preference.mine, preference.orphaned) == ({0, 1}, frozenset())
+    assert [preference.claims_at_once(guild_on[s]) for s in range(6)] == [True, True] + [False] * 4
+    clock.advance(c.interval * 3)  # b and c die; a keeps beating
+    preference = (await a.beat()).preference("a", 6)
+    assert preference.orphaned == {2, 3, 4, 5}
+    assert all(preference.claims_at_once(guild_on[s]) for s in range(6))
+    await b.beat()  # b comes back: its guilds are its own again
+    preference = (await a.beat()).preference("a", 6)
+    assert preference.orphaned == {4, 5} and not preference.claims_at_once(guild_on[2])

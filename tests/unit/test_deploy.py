@@ -117,6 +117,22 @@ def test_the_systemd_unit_runs_the_bot_and_never_restarts_a_configuration_error(
     assert unit["Install"]["WantedBy"] == "multi-user.target"
 
 
+def test_the_template_unit_runs_one_process_per_shard_range() -> None:
+    """`cadence@0-1.service`: SHARD_IDS from the instance name, the same stop and restart
+    rules as the single unit (docs/SCALING.md)."""
+    text = (DEPLOY / "cadence@.service").read_text()
+    assert "Environment=SHARD_IDS=%i" in text
+    assert "EnvironmentFile=/opt/cadence/.env" in text
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.optionxform = str  # type: ignore[assignment,method-assign]
+    unit.read_string(text)
+    service = unit["Service"]
+    assert service["ExecStart"].endswith("bot.py")
+    assert (service["KillSignal"], service["Restart"]) == ("SIGTERM", "on-failure")
+    assert service["RestartPreventExitStatus"] == "2"
+    assert "%i" in unit["Unit"]["Description"]
+
+
 def test_the_proxy_example_keeps_metrics_private_and_forwards_to_the_local_port() -> None:
     conf = (DEPLOY / "nginx-cadence.conf").read_text()
     assert "proxy_pass http://127.0.0.1:8080;" in conf
