@@ -24,6 +24,7 @@ from config import load_settings
 from fakediscord import FakeDiscord
 from fakediscord.world import Channel, Guild, World
 from storage import Database
+from tests.commands.harness import final_answer, text_of
 from tests.postgres_server import fresh_database
 
 PROCESSES = 3
@@ -63,7 +64,7 @@ async def fleet() -> AsyncIterator[Fleet]:
                     env_file=None,
                 ),
                 databases[n],
-                extensions=[],
+                extensions=["cogs.scheduler_admin"],
                 guild_ready_timeout=0.05,
             )
             for n in range(PROCESSES)
@@ -141,6 +142,13 @@ async def test_three_processes_share_one_gateway_and_one_rate_budget() -> None:
         await _shares_settled(bots, 50 // PROCESSES)
         rows = bots[0].process_group.membership.live  # type: ignore[union-attr]
         assert sorted(row.shard_ids for row in rows) == [(0,), (1,), (2,)]
+        # /scheduler status in shard 1's guild: answered by process 1, listing all three.
+        handle = await fd.slash(guilds[1], guilds[1].owner_id, "scheduler status")
+        text = text_of(await final_answer(handle))
+        assert "Processes (3 live)" in text
+        lines = [line for line in text.splitlines() if "shards" in line or "shard " in line]
+        answered = [line for line in lines if "answered this" in line]
+        assert len(answered) == 1 and "shards 1 of 3" in answered[0], text
 
         fd.rate_limiter.reset()
         first_half = slice(0, CHANNELS_PER_GUILD)
@@ -150,7 +158,10 @@ async def test_three_processes_share_one_gateway_and_one_rate_budget() -> None:
         assert sum(len(fd.store.in_channel(c.id)) for c in burst_channels) == posted
         shared_peak, shared_global = fd.rate_limiter.peak(1.0), fd.rate_limiter.limited_global
         assert shared_peak <= 50
-        assert shared_global <= 3, f"{shared_global} global 429s with the budget shared"
+        # Each place is held until a window after the answer, so even a busy event loop (the
+        # emulator and all three bots share one here) cannot overfill a second: 0 in our runs;
+        # 2 are tolerated for clock granularity, where the unshared control draws hundreds.
+        assert shared_global <= 2, f"{shared_global} global 429s with the budget shared"
 
         # The control: each process on the whole 50 again draws a storm of global 429s.
         for bot in bots:
@@ -159,7 +170,7 @@ async def test_three_processes_share_one_gateway_and_one_rate_budget() -> None:
         second_half = slice(CHANNELS_PER_GUILD, 2 * CHANNELS_PER_GUILD)
         failed = await asyncio.wait_for(_burst(bots, guilds, second_half), 120)
         assert fd.rate_limiter.peak(1.0) <= 50  # Discord refuses the excess...
-        assert fd.rate_limiter.limited_global >= 20  # ...with many global 429s
+        assert fd.rate_limiter.limited_global >= 100  # ...with a storm of global 429s
         print(
             f"shared: peak {shared_peak}/s, {shared_global} global 429s; unshared: peak "
             f"{fd.rate_limiter.peak(1.0)}/s, {fd.rate_limiter.limited_global} global 429s, "

@@ -143,3 +143,18 @@ async def test_a_smaller_share_slows_the_line_and_zero_holds_it() -> None:
     await asyncio.wait_for(waiting, 1)
     with pytest.raises(ValueError):
         pacer.set_limit(-1)
+
+
+async def test_a_request_in_flight_holds_its_place_until_a_window_after_its_answer() -> None:
+    """Discord counts a request somewhere between its send and its answer: its place is
+    free only `per` after the answer, so a slow answer never lets a window overfill."""
+    pacer = SlidingWindowPacer(2, 0.2)
+    first = await pacer.acquire(in_flight=True)
+    await pacer.acquire(in_flight=True)
+    third = asyncio.create_task(pacer.acquire())
+    await asyncio.sleep(0.35)  # longer than the window: unanswered requests still hold it
+    assert not third.done()
+    answered = time.monotonic()
+    pacer.done(first)
+    await asyncio.wait_for(third, 1)
+    assert time.monotonic() - answered >= 0.2 - 1e-3
