@@ -3,6 +3,7 @@ fixtures that use them are in conftest.py."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -73,3 +74,12 @@ def make_client(*, members: bool = True) -> tuple[discord.Client, app_commands.C
 
 
 StartBot = Callable[..., Awaitable[discord.Client]]
+
+
+async def wait_until(predicate: Callable[[], bool], within: float = 5.0) -> None:
+    """Poll the client's cache until ``predicate`` holds."""
+    for _ in range(int(within / 0.01)):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached")

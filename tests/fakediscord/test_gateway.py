@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 
 import aiohttp
 import discord
@@ -13,16 +12,7 @@ import pytest
 from fakediscord import FakeDiscord, Permission
 
 from .bot_under_test import Recorder, build_bot
-from .harness import Scene, StartBot, make_client
-
-
-async def _wait(predicate: Callable[[], bool], within: float = 5.0) -> None:
-    """Poll the client's cache until ``predicate`` holds."""
-    for _ in range(int(within / 0.01)):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not reached")
+from .harness import Scene, StartBot, make_client, wait_until
 
 
 async def test_resume_replays_what_was_missed(
@@ -58,7 +48,7 @@ async def test_dropped_socket_resumes(start_bot: StartBot, fd: FakeDiscord, scen
     client = await start_bot(make_client()[0])
     await fd.gateway.drop()
     await fd.remove_bot(scene.guild)
-    await _wait(lambda: client.get_guild(scene.guild.id) is None)
+    await wait_until(lambda: client.get_guild(scene.guild.id) is None)
     assert fd.gateway.resumes == 1
 
 
@@ -76,7 +66,9 @@ async def test_invalid_session_means_new_identify(
         QuickClient(intents=discord.Intents.default(), guild_ready_timeout=0.05)
     )
     await fd.gateway.invalidate_session(resumable=False)
-    await _wait(lambda: fd.gateway.identifies == 2 and client.get_guild(scene.guild.id) is not None)
+    await wait_until(
+        lambda: fd.gateway.identifies == 2 and client.get_guild(scene.guild.id) is not None
+    )
     assert len(fd.gateway.live_sessions()) == 1
 
 
@@ -96,13 +88,13 @@ async def test_guild_removed_and_added_again(
         joined.append(guild.id)
 
     await fd.remove_bot(scene.guild)
-    await _wait(lambda: removed == [scene.guild.id])
+    await wait_until(lambda: removed == [scene.guild.id])
     channel = discord.PartialMessageable(state=client._connection, id=scene.general.id)
     with pytest.raises(discord.Forbidden) as caught:
         await channel.send("x")
     assert caught.value.code == 50001
     await fd.add_bot(scene.guild)
-    await _wait(lambda: joined == [scene.guild.id])
+    await wait_until(lambda: joined == [scene.guild.id])
     assert client.get_guild(scene.guild.id) is not None
 
 
@@ -112,7 +104,7 @@ async def test_channel_delete_reaches_the_cache(
     client = await start_bot(make_client()[0])
     assert client.get_channel(scene.noembed.id) is not None
     await fd.delete_channel(scene.noembed)
-    await _wait(lambda: client.get_channel(scene.noembed.id) is None)
+    await wait_until(lambda: client.get_channel(scene.noembed.id) is None)
 
 
 async def test_sharded_client_gets_its_shard(
@@ -153,19 +145,19 @@ async def test_member_role_and_channel_updates_reach_the_cache(
     assert guild is not None
     scene.bob.roles.append(scene.managers.id)
     await fd.member_updated(scene.bob)
-    await _wait(lambda: guild.get_member(scene.bob.id).guild_permissions.manage_guild)  # type: ignore[union-attr]
+    await wait_until(lambda: guild.get_member(scene.bob.id).guild_permissions.manage_guild)  # type: ignore[union-attr]
     scene.managers.permissions |= Permission.MANAGE_WEBHOOKS
     await fd.role_updated(scene.managers)
-    await _wait(lambda: guild.get_role(scene.managers.id).permissions.manage_webhooks)  # type: ignore[union-attr]
+    await wait_until(lambda: guild.get_role(scene.managers.id).permissions.manage_webhooks)  # type: ignore[union-attr]
     scene.general.set_overwrite(scene.guild.bot_member, deny=Permission.SEND_MESSAGES)
     await fd.channel_updated(scene.general)
     channel = guild.get_channel(scene.general.id)
     assert channel is not None
-    await _wait(lambda: not channel.permissions_for(guild.me).send_messages)
+    await wait_until(lambda: not channel.permissions_for(guild.me).send_messages)
     await fd.remove_member(scene.guild, scene.bob)
-    await _wait(lambda: guild.get_member(scene.bob.id) is None)
+    await wait_until(lambda: guild.get_member(scene.bob.id) is None)
     thread = scene.guild.add_thread(scene.general, "new-thread")
     await fd.channel_created(thread)
-    await _wait(lambda: guild.get_thread(thread.id) is not None)
+    await wait_until(lambda: guild.get_thread(thread.id) is not None)
     await fd.delete_channel(thread)
-    await _wait(lambda: guild.get_thread(thread.id) is None)
+    await wait_until(lambda: guild.get_thread(thread.id) is None)

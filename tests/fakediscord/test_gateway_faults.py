@@ -4,22 +4,13 @@ session ended with it (4009, session timed out). Each driven against the real di
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import discord
 from discord import app_commands
 
 from fakediscord import FakeDiscord
 
-from .harness import Scene, StartBot
-
-
-async def _wait(predicate: Callable[[], bool], within: float = 5.0) -> None:
-    for _ in range(int(within / 0.01)):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not reached")
+from .harness import Scene, StartBot, wait_until
 
 
 class QuickClient(discord.Client):
@@ -55,7 +46,7 @@ async def test_a_stalled_connection_is_detected_by_the_client_and_resumed(
 
     assert client.get_channel(channel.id) is not None  # replayed on RESUME
     assert (fd.gateway.identifies, fd.gateway.resumes) == (1, 1)
-    await _wait(lambda: any(s.connected for s in fd.gateway.live_sessions()))
+    await wait_until(lambda: any(s.connected for s in fd.gateway.live_sessions()))
 
 
 async def test_a_slash_command_sent_into_the_silence_is_answered_after_the_resume(
@@ -91,7 +82,9 @@ async def test_a_dropped_session_cannot_resume_and_the_client_identifies_again(
     first = fd.gateway.live_sessions()[0].id
 
     await fd.gateway.drop(code=4009, resumable=False)
-    await _wait(lambda: fd.gateway.identifies == 2 and client.get_guild(scene.guild.id) is not None)
+    await wait_until(
+        lambda: fd.gateway.identifies == 2 and client.get_guild(scene.guild.id) is not None
+    )
 
     assert fd.gateway.resumes == 0  # its RESUME was answered with INVALID_SESSION
     assert [s.id for s in fd.gateway.live_sessions()] != [first]
@@ -105,5 +98,5 @@ async def test_a_plain_drop_still_resumes_the_same_session(
     await start_bot(QuickClient(intents=discord.Intents.default(), guild_ready_timeout=0.05))
     [session] = fd.gateway.live_sessions()
     await fd.gateway.drop(code=4000)
-    await _wait(lambda: fd.gateway.resumes == 1 and session.connected)
+    await wait_until(lambda: fd.gateway.resumes == 1 and session.connected)
     assert fd.gateway.identifies == 1

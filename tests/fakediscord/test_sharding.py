@@ -17,7 +17,7 @@ from cogs.running import running
 from fakediscord import FakeDiscord
 from fakediscord.world import Guild
 
-from .harness import Scene, StartBot
+from .harness import Scene, StartBot, wait_until
 
 
 async def _gateway_bot(fd: FakeDiscord) -> dict[str, Any]:
@@ -146,14 +146,6 @@ def _sharded_client(shard_ids: list[int], count: int) -> discord.AutoShardedClie
     )
 
 
-async def _wait_for(predicate: Any, within: float = 5.0) -> None:
-    for _ in range(int(within / 0.01)):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not reached")
-
-
 async def test_two_processes_of_one_bot_share_the_world_by_shard(
     start_bot: StartBot, fd: FakeDiscord, scene: Scene
 ) -> None:
@@ -169,7 +161,7 @@ async def test_two_processes_of_one_bot_share_the_world_by_shard(
     target = extra[1]  # shard 1
     channel = target.add_channel("late")
     await fd.channel_created(channel)
-    await _wait_for(lambda: second.get_channel(channel.id) is not None)
+    await wait_until(lambda: second.get_channel(channel.id) is not None)
     await asyncio.sleep(0.05)
     assert first.get_channel(channel.id) is None
     assert [s.shard for s in fd.gateway.live_sessions()] == [(0, 2), (1, 2)]
