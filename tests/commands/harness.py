@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cogs.bot import CadenceBot
+from cogs.bot import CadenceBot, build_bot
 from cogs.running import running
 from config import load_settings
 from fakediscord import ChannelType, FakeDiscord, Permission, World
@@ -300,7 +300,7 @@ async def started_app(
     try:
         if before_start is not None:
             await before_start(fd, database)
-        bot = CadenceBot(
+        bot = build_bot(  # a ShardedCadenceBot when the settings name SHARD_COUNT > 1
             load_settings(environ, env_file=None),
             database,
             guild_ready_timeout=0.05,
