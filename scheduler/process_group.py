@@ -11,7 +11,9 @@ The two moments when shares could add up to more than the whole are handled expl
 
 * **a process joins**: the others learn of it at their next heartbeat, so until every other
   live process has beaten once after the newcomer's first row was written, the newcomer's
-  share is 0 (its paced requests wait; its heartbeat does not need REST);
+  share is 0 (its paced requests wait; its heartbeat does not need REST). A process overdue
+  by half an interval is not waited for, and the row of a process of this host whose pid is
+  gone (a crash before this restart) is removed at once;
 * **a process dies**: the others keep their smaller share until its heartbeat is
   `LIVE_INTERVALS` intervals old, which only wastes budget.
 
@@ -153,9 +155,14 @@ class ProcessGroup:
         if self._joined_at is None:
             # After the row is written: a process whose beat starts later reads this row.
             self._joined_at = self._clock.now()
-        live = tuple(await self._processes.live(now, self.max_age))
+        live = tuple(await self._live(now))
         others = [p for p in live if p.process_id != self.process_id]
-        seen_by_all = all(p.heartbeat_at > self._joined_at for p in others)
+        # Wait to be seen only by processes still beating: one overdue by half an interval
+        # has died or is frozen, and would otherwise hold this one back until it expires.
+        overdue = now - timedelta(seconds=self.interval * 1.5)
+        seen_by_all = all(
+            p.heartbeat_at > self._joined_at or p.heartbeat_at < overdue for p in others
+        )
         share = share_of(len(others) + 1, self.budget) if seen_by_all else 0
         changed = self.membership is None or self.membership.share != share
         self.membership = Membership(live, share)
@@ -175,6 +182,31 @@ class ProcessGroup:
             if self._on_share is not None:
                 self._on_share(share)
         return self.membership
+
+    async def _live(self, now: datetime) -> list[ProcessRecord]:
+        """The live rows, without those of this host whose process is gone (a crash leaves its
+        row; the restarted process would otherwise share the budget with a ghost for 15 s)."""
+        live = []
+        for process in await self._processes.live(now, self.max_age):
+            if process.process_id != self.process_id and self._gone(process):
+                log.info("Process %s (pid %d) is gone; removing its row", process.process_id,
+                         process.pid)  # fmt: skip
+                await self._processes.remove(process.process_id)
+                continue
+            live.append(process)
+        return live
+
+    def _gone(self, process: ProcessRecord) -> bool:
+        """True when `process` ran on this host and its pid no longer exists."""
+        if process.host != self.host or process.pid == self.pid:
+            return False
+        try:
+            os.kill(process.pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:
+            return False  # it exists, under another user
+        return False
 
     async def identify_turn(self, shard_id: int, max_concurrency: int) -> float:
         """Wait until `shard_id` may IDENTIFY without breaking Discord's `max_concurrency`
@@ -198,7 +230,9 @@ class ProcessGroup:
 
     async def _beating(self) -> None:
         while True:
-            await self._clock.sleep(self.interval)
+            holding = self.membership is not None and self.membership.share == 0
+            # While held, look again soon: the others' beats (or their death) release it.
+            await self._clock.sleep(min(self.interval, 0.5) if holding else self.interval)
             try:
                 await self.beat()
             except asyncio.CancelledError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import subprocess
 from datetime import timedelta
 
 from scheduler.clock import FakeClock
@@ -116,3 +117,37 @@ async def test_who_posts_what_follows_the_live_processes_shards(db: Database) ->
     await b.beat()  # b comes back: its guilds are its own again
     preference = (await a.beat()).preference("a", 6)
     assert preference.orphaned == {4, 5} and not preference.claims_at_once(guild_on[2])
+
+
+async def test_a_crashed_process_of_this_host_holds_nothing_back(db: Database) -> None:
+    """A restart after a crash: the old row (this host, a pid that is gone) is removed at the
+    first beat, so the new process gets the whole budget at once instead of waiting 15 s."""
+    clock = FakeClock(START)
+    ghost = _group(db, clock, "ghost", (0,))
+    ghost.pid = _dead_pid()
+    await ghost.beat()
+    clock.advance(1)
+    restarted = _group(db, clock, "restarted", (0,))
+    membership = await restarted.beat()
+    assert membership.share == 50
+    assert [p.process_id for p in membership.live] == ["restarted"]
+
+
+async def test_a_frozen_neighbour_is_not_waited_for(db: Database) -> None:
+    """Another host's process that stopped beating (frozen, or dead on its host) still counts
+    in the division until it expires, but the newcomer does not wait for it to see it."""
+    clock = FakeClock(START)
+    frozen = _group(db, clock, "frozen", (0,))
+    frozen.host = "another-host"
+    await frozen.beat()
+    clock.advance(frozen.interval * 1.5 + 1)
+    newcomer = _group(db, clock, "new", (1,))
+    membership = await newcomer.beat()
+    assert membership.share == 25 and len(membership.live) == 2
+
+
+def _dead_pid() -> int:
+    """A pid that no process has now: a child that has exited and been reaped."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
