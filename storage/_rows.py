@@ -166,6 +166,9 @@ def run_from_row(row: sqlite3.Row) -> Run:
         attempts=row["attempts"],
         error=row["error"],
         message_ids=load_json(row["message_ids"], []),
+        claimed_by=row["claimed_by"],
+        lease_until=from_ms_or_none(row["lease_until"]),
+        fence=row["fence"],
     )
 
 
