@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage._codec import dump_json
-from storage._rows import run_from_row
+from storage._rows import run_from_row, run_outcome_columns
 from storage.batch import unnest_from
 from storage.database import Database
-from storage.models import Run, RunStatus
+from storage.models import Run
 from storage.timeconv import to_ms
 
 __all__ = ["TAKE_BATCH", "Claim", "LeaseRepository"]
@@ -128,22 +128,7 @@ class LeaseRepository:
         ``process_id`` still holds it at the run's fence. Returns the ids written; a run left
         out was lost to a takeover (or finished already): nothing of it was changed."""
         written: set[int] = set()
-        for run in finished:
-            if run.status == RunStatus.RUNNING:
-                raise ValueError("a run cannot finish as 'running'")
-        rows = [
-            (
-                str(RunStatus(run.status)),
-                to_ms(run.finished_at) if run.finished_at else None,
-                run.late_by_ms,
-                run.attempts,
-                run.error,
-                dump_json(list(run.message_ids)),
-                run.id,
-                run.fence,
-            )
-            for run in finished
-        ]
+        rows = [(*run_outcome_columns(run), run.fence) for run in finished]
         if not rows:
             return written
         if self._db.dialect.is_postgres:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from storage._codec import dump_json
-from storage._rows import run_from_row
+from storage._rows import run_from_row, run_outcome_columns
 from storage.batch import columns_of, unique_keys, unnest_update
 from storage.database import ConstraintError, Database
 from storage.errors import RunExistsError, RunNotFoundError, TaskNotFoundError
@@ -185,21 +185,7 @@ class RunRepository:
         """Record the outcome of many runs at once (each ``Run`` as it should now read:
         status, finished_at, late_by_ms, attempts, error, message_ids); runs gone are
         skipped. Returns how many rows changed."""
-        for run in finished:
-            if run.status not in _FINAL_STATUSES:
-                raise ValueError(f"a run cannot finish as {run.status!r}")
-        rows = [
-            (
-                RunStatus(run.status),
-                to_ms(run.finished_at) if run.finished_at else None,
-                run.late_by_ms,
-                run.attempts,
-                run.error,
-                dump_json(list(run.message_ids)),
-                run.id,
-            )
-            for run in finished
-        ]
+        rows = [run_outcome_columns(run) for run in finished]
         if not rows:
             return 0
         if self._db.dialect.is_postgres and unique_keys([row[-1] for row in rows]):
