@@ -228,7 +228,7 @@ class Engine:
         self.dispatcher.start()
         loaded = await self.waker.load_window(now)
         self.startup_report = {"indexed": loaded, "recovered": recovered}
-        log.info("Engine recovered: %s", self.startup_report)
+        log.info("Engine %s recovered: %s", self.config.process_id, self.startup_report)
         return recovered
 
     async def catch_up_and_wake(self) -> dict[str, int]:
