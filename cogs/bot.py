@@ -129,8 +129,8 @@ class CadenceBot(commands.Bot):
                 clock,
                 shard_ids=settings.shards.shard_ids,
                 shard_count=settings.shards.shard_count,
-                # The engine's own id when it has one (run claims), so both name one process.
-                process_id=getattr(self.engine, "process_id", None),
+                # The id the engine claims runs with, so both name one process.
+                process_id=self.engine.config.process_id,
                 on_share=self.pacer.set_limit,
             )
         self.services = build_services(settings, database, stores, zones, clock, self.engine)

@@ -58,26 +58,31 @@ class Dashboard:
     shots: Path = field(default_factory=Path)
     """Where screenshots go unless CADENCE_SCREENSHOTS=1 sends them to docs/."""
     problems: list[str] = field(default_factory=list)
-    _tokens: int = 0
 
     @property
     def base(self) -> str:
         return self.api.base
 
-    async def context(
-        self, *, token: str | None = None, width: int = 1200, height: int = 900
-    ) -> BrowserContext:
-        """A fresh browser profile. With `token`, every request carries it as a bearer token
-        (the API's other door), standing in for a login where a test needs no session."""
-        headers = {"Authorization": f"Bearer {token}"} if token else None
+    async def context(self, *, width: int = 1200, height: int = 900) -> BrowserContext:
+        """A fresh browser profile (its own cookie jar), logged in as nobody."""
         context = await self.browser.new_context(
             base_url=self.base,
             locale="en-US",
             timezone_id=TIMEZONE,
             viewport={"width": width, "height": height},
-            extra_http_headers=headers,
         )
         context.set_default_timeout(10_000)
+        return context
+
+    async def signed_in(self, member: Any = None, **sizes: int) -> BrowserContext:
+        """A fresh profile with a session of `member` (default: the guild's admin), opened by
+        the real login: /login, consent at (fake) Discord, back with the session cookie."""
+        self.api.app.fd.oauth2.approve_as(member or self.api.app.scene.admin)
+        context = await self.context(**sizes)
+        page = await context.new_page()
+        await page.goto("/login?next=/")
+        await page.wait_for_url(self.base + "/")
+        await page.close()
         return context
 
     async def page(self, context: BrowserContext, path: str) -> Page:
@@ -95,11 +100,9 @@ class Dashboard:
         await self.goto(page, path)
         return page
 
-    async def open(self, path: str, *, scope: str = "write", **sizes: int) -> Page:
-        """`path` in a fresh profile whose requests carry a new `scope` token of the admin."""
-        self._tokens += 1
-        token = await self.api.token(f"browser-{self._tokens}", scope)
-        return await self.page(await self.context(token=token, **sizes), path)
+    async def open(self, path: str, *, member: Any = None, **sizes: int) -> Page:
+        """`path` in a fresh profile logged in as `member` (default: the guild's admin)."""
+        return await self.page(await self.signed_in(member, **sizes), path)
 
     async def login(self, member: Any, path: str = "/", **sizes: int) -> Page:
         """Log in as `member` the way a person does: open `path`, press "Log in with Discord",

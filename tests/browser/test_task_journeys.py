@@ -20,10 +20,8 @@ async def test_create_a_cron_task_through_the_form_watching_the_preview(
     api = dashboard.api
     s = api.app.scene
     g = f"/api/v1/guilds/{s.guild.id}"
-    token = await api.token("browser", "write")
-    page = await dashboard.page(
-        await dashboard.context(token=token), f"/guilds/{s.guild.id}/tasks/new"
-    )
+    token = await api.token("checks", "read")  # to ask the API what it says, beside the page
+    page = await dashboard.open(f"/guilds/{s.guild.id}/tasks/new")
 
     await page.get_by_label("Name", exact=True).fill("weekday standup")
     await page.get_by_label("Kind").select_option("cron")
@@ -126,7 +124,7 @@ async def test_a_stale_tab_sees_the_conflict_and_their_version(dashboard: Dashbo
     s = app.scene
     await make_tasks(app, 1)
     task = await app.task("task 00")
-    context = await dashboard.context(token=await api.token("browser", "write"))
+    context = await dashboard.signed_in()
     path = f"/guilds/{s.guild.id}/tasks/{task.id}"
     first = await dashboard.page(context, path)
     stale = await dashboard.page(context, path)

@@ -1,4 +1,4 @@
--- Cadence schema 6 on PostgreSQL: the group of Cadence processes that share this database
+-- Cadence schema 7 on PostgreSQL: the group of Cadence processes that share this database
 -- (docs/SCALING.md). Each live process keeps one row, rewritten at every heartbeat and deleted
 -- on a clean stop; a row whose heartbeat is older than three intervals is a dead process.
 -- The other processes read the table to share Discord's per-token limits between them.

@@ -1,4 +1,4 @@
--- Cadence schema 6: the group of Cadence processes that share the database (docs/SCALING.md).
+-- Cadence schema 7: the group of Cadence processes that share the database (docs/SCALING.md).
 -- SQLite serves one process (a partial SHARD_IDS is refused with it), so here the tables only
 -- keep the schema the same on both backends; PostgreSQL is where several processes meet.
 -- Each live process keeps one row, rewritten at every heartbeat and deleted on a clean stop.
