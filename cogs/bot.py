@@ -133,6 +133,7 @@ class CadenceBot(commands.Bot):
                 process_id=self.engine.config.process_id,
                 on_share=self.pacer.set_limit,
             )
+            self.engine.prefers = self.process_group.prefers
         self.services = build_services(settings, database, stores, zones, clock, self.engine)
         self.control = self.services.control
         self.scheduler = SchedulerAPI(

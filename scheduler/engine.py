@@ -14,8 +14,9 @@ import itertools
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from config import Settings
@@ -27,6 +28,7 @@ from scheduler.dispatch import FairDispatcher
 from scheduler.finishing import FinishRules, RunFinisher
 from scheduler.incidents import DeliveryIncidents
 from scheduler.planning import Plan, plan
+from scheduler.process_group import FALLBACK
 from scheduler.protocols import Alerter, Deliverer, Notice
 from scheduler.recovery import CatchUpNotes, InterruptedRuns, pause_unregistered_code_tasks
 from scheduler.runner import CodeJob, RetryPolicy, Runner
@@ -48,6 +50,9 @@ from storage import (
 )
 from storage.timeconv import to_ms
 from telemetry import Metrics, log_context
+
+CLAIM_FALLBACK_MS = FALLBACK // timedelta(milliseconds=1)
+"""How late another live process's guild's run may get before this process claims it."""
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +131,10 @@ class Engine:
         metrics: Metrics | None = None,
     ) -> None:
         self.config = config or EngineConfig()
+        #: Who posts what (docs/SCALING.md): given a guild id, whether this process claims its
+        #: due runs at once; the others only once they are `CLAIM_FALLBACK_MS` late (the
+        #: one-second poll brings them back). None: claim everything (one process).
+        self.prefers: Callable[[int], bool] | None = None
         self.metrics = metrics or Metrics()
         self.clock: Clock = clock or SystemClock()
         self.database = database
@@ -323,6 +332,8 @@ class Engine:
                     task = tasks.pop(task_id, None)  # popped: a task is started once a chunk
                     if task is None or not _still_due(task, due_ms):
                         continue
+                    if not self._claims_now(task.guild_id, due_ms, now):
+                        continue  # another live process's guild: theirs unless it runs late
                     if task.source == TaskSource.CODE or any(
                         d.kind == "webhook" for d in task.destinations
                     ):
@@ -340,6 +351,13 @@ class Engine:
             self._after_start(task, decided)
             if runs:
                 self.dispatcher.submit(task.guild_id, _Started(task, tuple(runs)))
+
+    def _claims_now(self, guild_id: int | None, due_ms: int, now: datetime) -> bool:
+        """Whether this process should start `guild_id`'s run due at `due_ms` now (a task of
+        no guild, such as a code task, belongs to no shard: anyone's)."""
+        if self.prefers is None or guild_id is None or self.prefers(guild_id):
+            return True
+        return due_ms <= to_ms(now) - CLAIM_FALLBACK_MS
 
     async def _plan(self, task: Task, now: datetime) -> Plan:
         return plan(

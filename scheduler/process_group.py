@@ -136,6 +136,7 @@ class ProcessGroup:
         self.started_at: datetime | None = None
         self._joined_at: datetime | None = None
         self.membership: Membership | None = None
+        self._preference: ShardPreference | None = None
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -166,6 +167,7 @@ class ProcessGroup:
         share = share_of(len(others) + 1, self.budget) if seen_by_all else 0
         changed = self.membership is None or self.membership.share != share
         self.membership = Membership(live, share)
+        self._preference = self.membership.preference(self.process_id, self.shard_count)
         overlap = {s for p in others for s in p.shard_ids} & set(self.shard_ids)
         if overlap:
             log.warning(
@@ -182,6 +184,12 @@ class ProcessGroup:
             if self._on_share is not None:
                 self._on_share(share)
         return self.membership
+
+    def prefers(self, guild_id: int) -> bool:
+        """Whether this process claims `guild_id`'s due runs at once (its own shard's guild, or
+        a guild no live process holds); True before the first heartbeat."""
+        preference = self._preference
+        return preference is None or preference.claims_at_once(guild_id)
 
     async def _live(self, now: datetime) -> list[ProcessRecord]:
         """The live rows, without those of this host whose process is gone (a crash leaves its
