@@ -20,6 +20,7 @@ from cogs.alerting import DiscordAlerter
 from cogs.delivery import DiscordDeliverer
 from cogs.pacing import SlidingWindowPacer, pace_requests
 from config import Settings
+from config.version import VERSION
 from scheduler.api import SchedulerAPI
 from scheduler.clock import SystemClock
 from scheduler.engine import Engine, EngineConfig
@@ -32,7 +33,7 @@ from telemetry.discord_http import discord_trace
 
 log = logging.getLogger("cadence")
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 TREE_HASH_KEY = "command_tree_hash"
 # On a stop signal, runs already sending get this long to finish before they are cancelled

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import discord
 from aiohttp import web
 
 from scheduler.services import Services
+from web import api_docs, api_tasks
+from web.api_docs import DocsRoutes
 from web.api_tasks import TaskRoutes
 from web.auth import ApiAuth
 from web.http_rules import CursorCodec
+from web.openapi import build_document
 
-__all__ = ["ApiContext", "api_routes"]
+__all__ = ["ApiContext", "api_paths", "api_routes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +36,13 @@ class ApiContext:
     cursors: CursorCodec
 
 
+def api_paths() -> list[dict[str, dict[str, Any]]]:
+    """Each route module's `OPENAPI_PATHS`: one line per module, beside its `add_to` below."""
+    return [api_tasks.OPENAPI_PATHS, api_docs.OPENAPI_PATHS]
+
+
 def api_routes(context: ApiContext) -> list[Callable[[web.Application], None]]:
     """Each route module's `add_to`, in the order they are registered."""
     tasks = TaskRoutes(context.services.repositories.tasks, context.auth, context.cursors)
-    return [tasks.add_to]
+    docs = DocsRoutes(build_document(api_paths()))
+    return [tasks.add_to, docs.add_to]
