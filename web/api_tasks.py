@@ -141,12 +141,14 @@ def digits(raw: str) -> int | None:
 
 
 def _filters(request: web.Request) -> _Filters:
+    """The list's filters; one given empty is refused like any other bad value (the document
+    says what each accepts, and an empty `limit` or `status` is none of that)."""
     query = request.query
     errors: list[FieldError] = []
 
     def choice(name: str, kind: type[TaskStatus] | type[TaskKind]) -> Any:
         raw = query.get(name)
-        if raw is None or raw == "":
+        if raw is None:
             return None
         try:
             return kind(raw)
@@ -159,13 +161,13 @@ def _filters(request: web.Request) -> _Filters:
     kind = choice("kind", TaskKind)
     channel_id = None
     raw_channel = query.get("channel_id")
-    if raw_channel:
+    if raw_channel is not None:
         channel_id = digits(raw_channel)
         if channel_id is None:
             errors.append(FieldError("channel_id", "must be a channel id (digits)"))
     limit = DEFAULT_LIMIT
     raw_limit = query.get("limit")
-    if raw_limit:
+    if raw_limit is not None:
         number = digits(raw_limit)
         if number is not None and 1 <= number <= MAX_LIMIT:
             limit = number

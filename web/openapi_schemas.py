@@ -328,7 +328,9 @@ def _header(description: str, schema: Schema | None = None, **extra: Any) -> Sch
     return {"description": description, "schema": schema or {"type": "string"}, **extra}
 
 
-def _problem(description: str, schema: str = "Problem", **headers: Schema) -> Schema:
+def _problem(
+    description: str, schema: str = "Problem", headers: dict[str, Schema] | None = None
+) -> Schema:
     out: Schema = {
         "description": description,
         "content": {"application/problem+json": {"schema": ref("schemas", schema)}},
@@ -342,7 +344,7 @@ RESPONSES: dict[str, Schema] = {
     "BadRequest": _problem("The request is malformed (bad JSON, a cursor not given out here)."),
     "Unauthorized": _problem(
         "No token, or one that is unknown or revoked.",
-        **{"WWW-Authenticate": _header("The Bearer challenge.", required=True)},
+        headers={"WWW-Authenticate": _header("The Bearer challenge.", required=True)},
     ),
     "Forbidden": _problem(
         "A read-only token on a route that changes something, or a token whose creator lost "
@@ -353,7 +355,7 @@ RESPONSES: dict[str, Schema] = {
     ),
     "PreconditionFailed": _problem(
         "The task changed since the If-Match ETag was read.",
-        ETag=_header("The task's current ETag."),
+        headers={"ETag": _header("The task's current ETag.", required=True)},
     ),
     "PayloadTooLarge": _problem("The body is larger than 1 MB."),
     "UnsupportedMediaType": _problem("The body is not `application/json`."),
@@ -361,11 +363,11 @@ RESPONSES: dict[str, Schema] = {
     "PreconditionRequired": _problem("A change without an If-Match header."),
     "TooManyRequests": _problem(
         "The token went over its rate (`API_RATE_PER_SECOND`, bursts of 20).",
-        **{"Retry-After": _header("Seconds to wait.", {"type": "integer"}, required=True)},
+        headers={"Retry-After": _header("Seconds to wait.", {"type": "integer"}, required=True)},
     ),
     "ServiceUnavailable": _problem(
         "Discord or the database did not answer in time; try again.",
-        **{"Retry-After": _header("Seconds to wait.", {"type": "integer"})},
+        headers={"Retry-After": _header("Seconds to wait.", {"type": "integer"})},
     ),
 }
 
