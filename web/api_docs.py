@@ -140,10 +140,15 @@ def _operation(document: dict[str, Any], method: str, path: str, op: dict[str, A
             for media, c in response.get("content", {}).items()
         )
         headers = ", ".join(f"<code>{_e(h)}</code>" for h in response.get("headers", {}))
+        inline = "".join(
+            _fields(document, c["schema"])
+            for c in response.get("content", {}).values()
+            if "$ref" not in c.get("schema", {"$ref": ""})
+        )
         parts.append(
             f"<tr><td>{_e(status)}</td><td>{_inline(response.get('description', ''))}"
             f"{'<br>' + kinds if kinds else ''}"
-            f"{'<br>Headers: ' + headers if headers else ''}</td></tr>"
+            f"{'<br>Headers: ' + headers if headers else ''}{inline}</td></tr>"
         )
     parts.append("</table></section>")
     return "\n".join(parts)
