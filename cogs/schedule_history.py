@@ -8,10 +8,11 @@ import discord
 from discord import app_commands
 
 from cogs.common import INFO_COLOUR, reply
-from cogs.overview import guild_summary, page_embeds
+from cogs.overview import page_embeds
 from cogs.render import when
 from cogs.schedule_base import Destination, ScheduleBase
 from cogs.views import PagerView
+from scheduler.api import guild_summary
 from scheduler.errors import ScheduleError
 from scheduler.rules import checked_range
 from storage import AuditEntry, Run, Task

@@ -10,7 +10,6 @@ role can read `status` but can never change who the manager role is.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 import discord
@@ -26,14 +25,15 @@ from cogs.common import (
     reply,
 )
 from cogs.scheduler_tokens import ApiTokenCommands
-from cogs.status_text import duration_text, latency_text, notices_embed, runs_text, size_text
+from cogs.status_text import notices_embed, status_embed
+from discordside.checks import check_manager_role, check_setting_channel
 from scheduler.errors import ScheduleError
 from scheduler.guild_config import ConfigChange
 from scheduler.services import Services
-from scheduler.summary import escape_markdown
+from scheduler.status import gather_status
 from scheduler.timezones import zone_suggestions
 from scheduler.triggers import parse_cron
-from storage import GuildSettings, MentionPolicy, TaskStatus
+from storage import GuildSettings, MentionPolicy
 
 if TYPE_CHECKING:
     from cogs.bot import CadenceBot
@@ -68,13 +68,6 @@ LABELS = {
     "summary_channel_id": "Overview channel",
     "mention_policy": "Mention policy",
 }
-NOTICES_SHOWN = 10
-STATUS_MARKS = {
-    TaskStatus.ACTIVE: "▶ active",
-    TaskStatus.PAUSED: "⏸ paused",
-    TaskStatus.COMPLETED: "✓ completed",
-    TaskStatus.FAILED: "✖ failed",
-}
 
 
 @app_commands.guild_only()
@@ -89,13 +82,10 @@ class SchedulerAdmin(
 
     def __init__(self, bot: CadenceBot, services: Services) -> None:
         self.bot = bot
+        self.services = services
         self.config = services.guild_config
-        self.tasks = services.repositories.tasks
-        self.runs = services.repositories.runs
         self.notices = services.repositories.notices
         self.clock = services.clock
-        self.started_at = services.started_at
-        self.database_size = services.database_size
         self.default_timezone = services.zones.default_timezone
         self.api_tokens = services.api_tokens
         super().__init__()
@@ -118,53 +108,25 @@ class SchedulerAdmin(
     )
     async def status_command(self, interaction: discord.Interaction) -> None:
         guild_id = _guild_id(interaction)
-        now = self.clock.now()
-        settings = await self.config.get(guild_id)
-        embeds = [await self._status_embed(guild_id, now)]
-        unread = await self.notices.unread(guild_id, limit=NOTICES_SHOWN)
-        total = await self.notices.count_unread(guild_id) if unread else 0
-        if unread or settings.dev_channel_id is None:
+        status = await gather_status(
+            self.services,
+            guild_id,
+            now=self.clock.now(),
+            version=self.bot.version,
+            latency=self.bot.latency,
+        )
+        embeds = [status_embed(status)]
+        if status.unread or status.dev_channel_id is None:
             embeds.append(
-                notices_embed(unread, total, has_dev_channel=bool(settings.dev_channel_id))
+                notices_embed(
+                    list(status.unread),
+                    status.unread_total,
+                    has_dev_channel=bool(status.dev_channel_id),
+                )
             )
         await reply(interaction, embeds=embeds)
-        if unread:
-            await self.notices.mark_read([notice.id for notice in unread], now)
-
-    async def _status_embed(self, guild_id: int, now: datetime) -> discord.Embed:
-        embed = discord.Embed(title="Cadence status", colour=INFO_COLOUR)
-        embed.description = f"Version **{self.bot.version}**"
-        started = self.started_at()
-        embed.add_field(
-            name="Uptime",
-            value=f"{duration_text(now - started)} (since <t:{int(started.timestamp())}:f>)"
-            if started
-            else "not started",
-            inline=False,
-        )
-        counts = await self.tasks.counts_by_status(guild_id)
-        embed.add_field(
-            name="Tasks in this server",
-            value=" · ".join(
-                f"{label} **{counts.get(s, 0)}**" for s, label in STATUS_MARKS.items()
-            ),
-            inline=False,
-        )
-        active = await self.tasks.list_for_guild(guild_id, status=TaskStatus.ACTIVE)
-        upcoming = [t for t in active if t.next_run_at is not None]
-        if upcoming:
-            first = min(upcoming, key=lambda t: (t.next_run_at, t.id))
-            assert first.next_run_at is not None
-            unix = int(first.next_run_at.timestamp())
-            next_text = f"<t:{unix}:F> (<t:{unix}:R>): **{escape_markdown(first.name)}**"
-        else:
-            next_text = "nothing scheduled"
-        embed.add_field(name="Next run", value=next_text[:1024], inline=False)
-        runs = await self.runs.recent_counts(now - timedelta(hours=24), guild_id)
-        embed.add_field(name="Last 24 hours", value=runs_text(runs), inline=False)
-        embed.add_field(name="Gateway latency", value=latency_text(self.bot.latency))
-        embed.add_field(name="Database", value=size_text(await self.database_size()))
-        return embed
+        if status.unread:
+            await self.notices.mark_read([notice.id for notice in status.unread], status.now)
 
     # ------------------------------------------------------------------ /scheduler config
 
@@ -209,7 +171,7 @@ class SchedulerAdmin(
             if channel is not None:
                 changes[COLUMNS[option]] = self._postable(interaction, channel, option)
         if manager_role is not None:
-            changes["manager_role_id"] = _manager_role(manager_role)
+            changes["manager_role_id"] = check_manager_role(manager_role.guild, manager_role.id)
         if summary_cron is not None:
             changes["summary_cron"] = summary_cron
         if mention_policy is not None:
@@ -239,25 +201,7 @@ class SchedulerAdmin(
         """The channel's id when the bot can post embeds there; else a ScheduleError."""
         guild = interaction.guild
         assert guild is not None
-        resolved = guild.get_channel(channel.id) or channel
-        perms = resolved.permissions_for(guild.me)
-        missing = [
-            label
-            for label, granted in (
-                ("View Channel", perms.view_channel),
-                ("Send Messages", perms.send_messages),
-                ("Embed Links", perms.embed_links),
-            )
-            if not granted
-        ]
-        if missing:
-            raise ScheduleError(
-                f"{option}: I can't post embeds in {resolved.mention}: I'm missing "
-                f"{', '.join(missing)} there. Give me those permissions in the channel "
-                "settings, or pick another channel. Nothing was changed.",
-                example=f"{option}: #cadence-log",
-            )
-        return resolved.id
+        return check_setting_channel(guild, channel.id, option)
 
     # ------------------------------------------------------------------ rendering
 
@@ -328,22 +272,6 @@ class SchedulerAdmin(
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-def _manager_role(role: discord.Role) -> int:
-    if role.is_default():
-        raise ScheduleError(
-            "@everyone can't be the manager role: it would let every member manage tasks. "
-            "Pick a role given to the people who schedule posts.",
-            example="manager_role: @Schedulers",
-        )
-    if role.managed:
-        raise ScheduleError(
-            f"{role.mention} is managed by an integration and can't be given to members. "
-            "Pick another role.",
-            example="manager_role: @Schedulers",
-        )
-    return role.id
 
 
 def _guild_id(interaction: discord.Interaction) -> int:

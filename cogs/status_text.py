@@ -1,5 +1,5 @@
-"""The pieces of `/scheduler status` that are plain text: notices, run counts, durations,
-latency and sizes."""
+"""`/scheduler status` rendered: the status embed and the notices embed, from the
+`scheduler.status.GuildStatus` the web API's status route renders as JSON."""
 
 from __future__ import annotations
 
@@ -9,9 +9,18 @@ from datetime import timedelta
 import discord
 
 from cogs.common import INFO_COLOUR, WARN_COLOUR
-from storage import Notice, NoticeLevel, RunStatus
+from scheduler.status import GuildStatus
+from scheduler.summary import escape_markdown
+from storage import Notice, NoticeLevel, RunStatus, TaskStatus
 
-__all__ = ["duration_text", "latency_text", "notices_embed", "runs_text", "size_text"]
+__all__ = [
+    "duration_text",
+    "latency_text",
+    "notices_embed",
+    "runs_text",
+    "size_text",
+    "status_embed",
+]
 
 LEVEL_MARKS = {
     NoticeLevel.ERROR: "🔴 error",
@@ -19,6 +28,43 @@ LEVEL_MARKS = {
     NoticeLevel.INFO: "🔵 info",
     NoticeLevel.OK: "🟢 ok",
 }
+STATUS_MARKS = {
+    TaskStatus.ACTIVE: "▶ active",
+    TaskStatus.PAUSED: "⏸ paused",
+    TaskStatus.COMPLETED: "✓ completed",
+    TaskStatus.FAILED: "✖ failed",
+}
+
+
+def status_embed(status: GuildStatus) -> discord.Embed:
+    """Version, uptime, the guild's tasks and runs, latency and database size."""
+    embed = discord.Embed(title="Cadence status", colour=INFO_COLOUR)
+    embed.description = f"Version **{status.version}**"
+    started = status.started_at
+    embed.add_field(
+        name="Uptime",
+        value=f"{duration_text(status.now - started)} (since <t:{int(started.timestamp())}:f>)"
+        if started
+        else "not started",
+        inline=False,
+    )
+    counts = status.task_counts
+    embed.add_field(
+        name="Tasks in this server",
+        value=" · ".join(f"{label} **{counts.get(s, 0)}**" for s, label in STATUS_MARKS.items()),
+        inline=False,
+    )
+    first = status.next_task
+    if first is not None and first.next_run_at is not None:
+        unix = int(first.next_run_at.timestamp())
+        next_text = f"<t:{unix}:F> (<t:{unix}:R>): **{escape_markdown(first.name)}**"
+    else:
+        next_text = "nothing scheduled"
+    embed.add_field(name="Next run", value=next_text[:1024], inline=False)
+    embed.add_field(name="Last 24 hours", value=runs_text(status.run_counts), inline=False)
+    embed.add_field(name="Gateway latency", value=latency_text(status.latency))
+    embed.add_field(name="Database", value=size_text(status.database_bytes))
+    return embed
 
 
 def notices_embed(unread: list[Notice], total: int, *, has_dev_channel: bool) -> discord.Embed:

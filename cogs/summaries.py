@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands, tasks
 
-from cogs.overview import guild_summary, page_embeds
+from cogs.overview import page_embeds
+from scheduler.api import guild_summary, overview_title
 from scheduler.protocols import Notice
 from scheduler.services import Services
 from storage import GuildSettings, NoticeLevel
@@ -95,7 +96,7 @@ class Summaries(commands.Cog):
             await self.config.remember_summary(guild_id, fire)
             return False
         guild = self.bot.get_guild(guild_id)
-        title = f"{guild.name}: scheduled tasks" if guild else "Scheduled tasks"
+        title = overview_title(guild.name if guild else None)
         summary = await guild_summary(
             self.tasks, self.zones, self.clock.now(), guild_id, title=title
         )

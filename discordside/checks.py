@@ -33,14 +33,18 @@ from storage import (
 
 __all__ = [
     "MANAGE_SERVER",
+    "PERMISSION_LABELS",
     "Postable",
     "approve_mentions",
     "check_can_embed",
     "check_channel",
     "check_import_entries",
     "check_import_entry",
+    "check_manager_role",
+    "check_setting_channel",
     "manager_refusal",
     "manages_server",
+    "missing_permissions",
     "webhook_parent",
 ]
 
@@ -73,29 +77,106 @@ def manager_refusal(
     return f"You need {needed} to use Cadence's commands in this server."
 
 
+PERMISSION_LABELS: dict[str, str] = {
+    "view_channel": "View Channel",
+    "send_messages": "Send Messages",
+    "send_messages_in_threads": "Send Messages in Threads",
+    "embed_links": "Embed Links",
+    "manage_webhooks": "Manage Webhooks",
+}
+"""discord.py's permission names, as Discord's settings show them."""
+
+
+def missing_permissions(
+    guild: discord.Guild, channel: Postable, *, embed: bool, webhooks: bool = False
+) -> list[str]:
+    """What the bot lacks to post in `channel` (discord.py permission names, in the order of
+    `PERMISSION_LABELS`): seeing it, sending there (in threads, for a thread), and when asked
+    embedding links and managing webhooks (on the parent, for a thread). Empty: it may."""
+    found = guild.get_channel_or_thread(channel.id)
+    resolved = found if isinstance(found, discord.TextChannel | discord.Thread) else channel
+    perms = resolved.permissions_for(guild.me)
+    is_thread = isinstance(resolved, discord.Thread)
+    needed = [
+        ("view_channel", perms.view_channel),
+        (
+            "send_messages_in_threads" if is_thread else "send_messages",
+            perms.send_messages_in_threads if is_thread else perms.send_messages,
+        ),
+    ]
+    if embed:
+        needed.append(("embed_links", perms.embed_links))
+    if webhooks:
+        needed.append(("manage_webhooks", webhook_parent(resolved) is not None))
+    return [name for name, granted in needed if not granted]
+
+
 def check_channel(
     guild: discord.Guild, channel: Postable, *, embed: bool
 ) -> ChannelDestination | ThreadDestination:
     """The bot must be able to post (and embed) there; returns the stored destination."""
     resolved = guild.get_channel_or_thread(channel.id) or channel
-    perms = resolved.permissions_for(guild.me)
-    missing = []
-    if not perms.view_channel:
-        missing.append("View Channel")
-    is_thread = isinstance(resolved, discord.Thread)
-    if not (perms.send_messages_in_threads if is_thread else perms.send_messages):
-        missing.append("Send Messages in Threads" if is_thread else "Send Messages")
-    if embed and not perms.embed_links:
-        missing.append("Embed Links")
+    missing = missing_permissions(guild, channel, embed=embed)
     if missing:
         raise ScheduleError(
-            f"I can't post in {resolved.mention}: I'm missing {', '.join(missing)} there. "
+            f"I can't post in {resolved.mention}: I'm missing "
+            f"{', '.join(PERMISSION_LABELS[name] for name in missing)} there. "
             "Give me those permissions in the channel settings, or pick another channel."
         )
-    if is_thread:
+    if isinstance(resolved, discord.Thread):
         parent = getattr(resolved, "parent_id", None)
         return ThreadDestination(channel_id=parent or resolved.id, thread_id=resolved.id)
     return ChannelDestination(channel_id=resolved.id)
+
+
+def check_setting_channel(guild: discord.Guild, channel_id: int, option: str) -> int:
+    """The id of a channel a setting (`/scheduler config dev_channel:` …) may name: a text
+    channel of this guild where the bot can post embeds; else a ScheduleError naming
+    `option`."""
+    resolved = guild.get_channel_or_thread(channel_id)
+    if resolved is None:
+        raise ScheduleError(
+            f"{option}: channel {channel_id} is not in this server. Nothing was changed.",
+            example=f"{option}: #cadence-log",
+        )
+    if not isinstance(resolved, discord.TextChannel):
+        raise ScheduleError(
+            f"{option}: {resolved.mention} is not a text channel. Nothing was changed.",
+            example=f"{option}: #cadence-log",
+        )
+    missing = missing_permissions(guild, resolved, embed=True)
+    if missing:
+        raise ScheduleError(
+            f"{option}: I can't post embeds in {resolved.mention}: I'm missing "
+            f"{', '.join(PERMISSION_LABELS[name] for name in missing)} there. Give me those "
+            "permissions in the channel settings, or pick another channel. Nothing was changed.",
+            example=f"{option}: #cadence-log",
+        )
+    return resolved.id
+
+
+def check_manager_role(guild: discord.Guild, role_id: int) -> int:
+    """The id of a role that may be the manager role: one of this guild's, neither @everyone
+    nor managed by an integration; else a ScheduleError."""
+    role = guild.get_role(role_id)
+    if role is None:
+        raise ScheduleError(
+            f"manager_role: role {role_id} is not in this server.",
+            example="manager_role: @Schedulers",
+        )
+    if role.is_default():
+        raise ScheduleError(
+            "@everyone can't be the manager role: it would let every member manage tasks. "
+            "Pick a role given to the people who schedule posts.",
+            example="manager_role: @Schedulers",
+        )
+    if role.managed:
+        raise ScheduleError(
+            f"{role.mention} is managed by an integration and can't be given to members. "
+            "Pick another role.",
+            example="manager_role: @Schedulers",
+        )
+    return role.id
 
 
 def check_can_embed(guild: discord.Guild, destinations: Iterable[Destination]) -> None:

@@ -274,3 +274,16 @@ async def summarize(
         zone_of=lambda task: zone_of[task.id],
         title=title,
     )
+
+
+def overview_title(guild_name: str | None) -> str:
+    """The daily overview's title (the web API's summary has the same)."""
+    return f"{guild_name}: scheduled tasks" if guild_name else "Scheduled tasks"
+
+
+async def guild_summary(
+    tasks: TaskRepository, zones: TaskZones, now: datetime, guild_id: int, *, title: str
+) -> JobSummary:
+    """The overview of one guild's tasks, times in each task's zone."""
+    found = await tasks.list_for_guild(guild_id)
+    return await summarize(found, zones=zones, now=now, title=title)

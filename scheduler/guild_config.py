@@ -184,10 +184,12 @@ class GuildConfig:
         *,
         clear: Iterable[str] = (),
         actor_id: int | None,
+        via: str | None = None,
     ) -> ConfigChange:
         """Validate, then set `changes` and reset `clear` (both keyed by setting column, see
         `storage.SETTING_DEFAULTS`), with one audit row. Nothing is written when a value is
-        invalid.
+        invalid. `via` names the door in the audit row when it is not the slash command
+        (e.g. `api token “x”`).
 
         Raises:
             ScheduleError: an invalid value, or a setting both set and cleared.
@@ -210,7 +212,7 @@ class GuildConfig:
         }
         if not diff:
             return ConfigChange(before, before)
-        return await self._write(guild_id, before, diff, actor_id)
+        return await self._write(guild_id, before, diff, actor_id, via)
 
     def _validated(self, before: GuildSettings, wanted: dict[str, Any]) -> dict[str, Any]:
         out = dict(wanted)
@@ -230,6 +232,7 @@ class GuildConfig:
         before: GuildSettings,
         diff: dict[str, tuple[Any, Any]],
         actor_id: int | None,
+        via: str | None = None,
     ) -> ConfigChange:
         now = self._clock.now()
         new_values = {name: new for name, (_, new) in diff.items()}
@@ -249,6 +252,8 @@ class GuildConfig:
                 }
                 if "timezone" in diff:
                     detail["moved_tasks"] = len(moved)
+                if via is not None:
+                    detail["via"] = via
                 await self._audit.add(guild_id, None, actor_id, "config", detail, now)
         finally:
             self._zones.forget(guild_id)

@@ -15,8 +15,10 @@ import discord
 from aiohttp import web
 
 from scheduler.services import Services
-from web import api_docs, api_tasks
+from web import api_docs, api_guild, api_settings, api_tasks
 from web.api_docs import DocsRoutes
+from web.api_guild import GuildRoutes
+from web.api_settings import SettingsRoutes
 from web.api_tasks import TaskRoutes
 from web.auth import ApiAuth
 from web.http_rules import CursorCodec
@@ -38,11 +40,18 @@ class ApiContext:
 
 def api_paths() -> list[dict[str, dict[str, Any]]]:
     """Each route module's `OPENAPI_PATHS`: one line per module, beside its `add_to` below."""
-    return [api_tasks.OPENAPI_PATHS, api_docs.OPENAPI_PATHS]
+    return [
+        api_tasks.OPENAPI_PATHS,
+        api_guild.OPENAPI_PATHS,
+        api_settings.OPENAPI_PATHS,
+        api_docs.OPENAPI_PATHS,
+    ]
 
 
 def api_routes(context: ApiContext) -> list[Callable[[web.Application], None]]:
     """Each route module's `add_to`, in the order they are registered."""
     tasks = TaskRoutes(context.services.repositories.tasks, context.auth, context.cursors)
+    guild = GuildRoutes(context.services, context.client, context.auth)
+    settings = SettingsRoutes(context.services.guild_config, context.client, context.auth)
     docs = DocsRoutes(build_document(api_paths()))
-    return [tasks.add_to, docs.add_to]
+    return [tasks.add_to, guild.add_to, settings.add_to, docs.add_to]

@@ -247,7 +247,7 @@ def _prose(text: str) -> str:
 
 _PAGE_OP = {
     "security": [],
-    "tags": ["meta"],
+    "tags": ["Meta"],
 }
 
 OPENAPI_PATHS: dict[str, dict[str, Any]] = {

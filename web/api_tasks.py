@@ -219,7 +219,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "summary": "List the server's tasks",
             "description": "Ordered by id, oldest first; paging stays stable while tasks are "
             "created or deleted. Filters combine; `q` matches part of the name, any case.",
-            "tags": ["tasks"],
+            "tags": ["Tasks"],
             "parameters": [
                 _ref("parameters", "GuildId"),
                 _query(
@@ -280,7 +280,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "summary": "Get one task",
             "description": "Answers with an `ETag`; send it back in `If-None-Match` to get "
             "304 while the task is unchanged, or in `If-Match` to change it.",
-            "tags": ["tasks"],
+            "tags": ["Tasks"],
             "parameters": [
                 _ref("parameters", "GuildId"),
                 _ref("parameters", "TaskId"),

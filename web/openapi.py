@@ -21,15 +21,14 @@ OPENAPI_VERSION = "3.1.0"
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 TAGS: dict[str, str] = {
-    "tasks": "A server's tasks: read, create, change, delete.",
-    "actions": "Pause, resume, skip and run a task now.",
-    "history": "What a task did and will do: runs, stats, upcoming instants, the audit log.",
-    "transfer": "Export and import a server's tasks as one document.",
-    "guild": "The server: channels a task may post in, summary, status, settings.",
-    "meta": "This document and its readable page.",
+    "Tasks": "A server's tasks: read, create, change, delete; pause, resume, skip, run now.",
+    "History": "What a task did and will do: runs, stats, upcoming instants; the audit log.",
+    "Transfer": "Export and import a server's tasks as one document.",
+    "Guild": "The server: channels a task may post in, summary, status, settings.",
+    "Meta": "This description, as JSON and as a page.",
 }
-"""Descriptions of the tags operations use, in the order the page shows them. A tag not
-listed here still appears (after these), with no description."""
+"""The tags operations use (each operation names one of these), in the order the page shows
+them."""
 
 _DESCRIPTION = """\
 Cadence's scheduler over HTTP, with the same rules as its slash commands.

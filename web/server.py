@@ -44,9 +44,7 @@ def build_app(
     return app
 
 
-def build_metrics_app(
-    *, checks: Mapping[str, ReadinessCheck], metrics: Metrics
-) -> web.Application:
+def build_metrics_app(*, checks: Mapping[str, ReadinessCheck], metrics: Metrics) -> web.Application:
     """The operators' own small server (`METRICS_PORT`): health, readiness, metrics only."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[problem_middleware])
     _add_operator_routes(app, checks, metrics)

@@ -22,7 +22,7 @@ from web.api import ApiContext, api_paths, api_routes
 from web.auth import ApiAuth
 from web.http_rules import CursorCodec
 from web.limits import RateLimiter
-from web.openapi import build_document
+from web.openapi import TAGS, build_document
 from web.problems import PROBLEM_JSON
 
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -89,7 +89,8 @@ def test_every_ref_resolves_and_every_operation_is_named_once(document: dict[str
     assert len(ids) == len(set(ids))
     for path, method, op in operations(document):
         assert re.fullmatch(r"[a-z][A-Za-z0-9]*", op["operationId"]), (method, path)
-        assert op["summary"] and op["tags"] and op["responses"], (method, path)
+        assert op["summary"] and op["responses"], (method, path)
+        assert op["tags"] and set(op["tags"]) <= set(TAGS), (method, path, op["tags"])
     shared = document["components"]
     assert {"Task", "TaskInput", "TaskPatch", "Problem", "ValidationProblem", "FieldError"} <= set(
         shared["schemas"]
