@@ -44,6 +44,26 @@ database = "none"
 
 [parameters]
 "path.guild_id" = "${{CADENCE_GUILD_ID}}"
+# Real ids and well-formed schedules, often: random ones stop at the first check (404, 422),
+# and the code behind it (creating, changing, paging a real task) would go untested.
+"path.task_id" = {{ dictionary = "tasks", probability = 0.7 }}
+"query.channel_id" = {{ dictionary = "channels", probability = 0.5 }}
+"query.task_id" = {{ dictionary = "tasks", probability = 0.5 }}
+"body.destinations[*].channel_id" = {{ dictionary = "channels", probability = 0.8 }}
+"body.spec" = {{ dictionary = "specs", probability = 0.7 }}
+"body.timezone" = {{ dictionary = "zones", probability = 0.7 }}
+
+[dictionaries.tasks]
+values = {tasks}
+
+[dictionaries.channels]
+values = {channels}
+
+[dictionaries.specs]
+values = ["0 9 * * 1-5", "*/30 * * * *", "6h", "90m", "2099-01-01T09:00:00Z"]
+
+[dictionaries.zones]
+values = ["UTC", "Europe/Paris", "America/New_York"]
 
 [auth.openapi.bearerToken]
 bearer = "${{CADENCE_API_TOKEN}}"
@@ -71,10 +91,11 @@ async def test_schemathesis_finds_nothing_against_the_real_bot(
     bot: BotProcess, fd: FakeDiscord, scene: Scene, tmp_path: Path
 ) -> None:
     now = datetime.now(UTC)
+    seeded = []
     for number, (kind, spec) in enumerate(
         [("cron", "0 9 * * 1-5"), ("interval", "6h"), ("date", "2099-01-01T09:00:00+00:00")]
     ):
-        await seed_task(
+        task = await seed_task(
             bot.db_path,
             name=f"seeded {number}",
             kind=kind,
@@ -83,6 +104,7 @@ async def test_schemathesis_finds_nothing_against_the_real_bot(
             channel_id=scene.general.id,
             now=now,
         )
+        seeded.append(str(task.id))
     port = free_port()
     await bot.start(WEB_PORT=str(port), API_RATE_PER_SECOND="10000")
     base = f"http://127.0.0.1:{port}"
@@ -91,7 +113,15 @@ async def test_schemathesis_finds_nothing_against_the_real_bot(
     token = await write_token(fd, scene)
 
     config = tmp_path / "schemathesis.toml"
-    config.write_text(CONFIG.format(seed=SEED, examples=EXAMPLES))
+    channels = [str(c.id) for c in (scene.general, scene.news, scene.dev)]
+    config.write_text(
+        CONFIG.format(
+            seed=SEED,
+            examples=EXAMPLES,
+            tasks=json.dumps(seeded),
+            channels=json.dumps(channels),
+        )
+    )
     report = tmp_path / "schemathesis-report.ndjson"
     env = dict(os.environ, CADENCE_API_TOKEN=token, CADENCE_GUILD_ID=str(scene.guild.id))
     process = await asyncio.create_subprocess_exec(
