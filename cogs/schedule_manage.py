@@ -12,10 +12,11 @@ from cogs.delivery import build_embed
 from cogs.render import list_pages, show_embed
 from cogs.schedule_base import Destination, ScheduleBase
 from cogs.views import ConfirmView, PagerView
-from scheduler.payload import pick_variant
+from scheduler.control import MAX_SKIP
+from scheduler.payload import dry_run_variant
 from scheduler.planning import schedule_for_task
 from scheduler.rules import checked_choice
-from storage import RunStatus, TaskStatus, Variant
+from storage import RunStatus, TaskStatus
 
 StatusChoice = Literal["active", "paused", "completed", "failed"]
 STATUSES = ("active", "paused", "completed", "failed")
@@ -116,7 +117,7 @@ class ManageCommands(ScheduleBase):
         self,
         interaction: discord.Interaction,
         task: str,
-        count: app_commands.Range[int, 1, 1000] = 1,
+        count: app_commands.Range[int, 1, MAX_SKIP] = 1,
     ) -> None:
         found = await self.resolve_task(interaction, task)
         updated = await self.control.skip(found, count, actor_id=interaction.user.id)
@@ -132,9 +133,7 @@ class ManageCommands(ScheduleBase):
     ) -> None:
         found = await self.resolve_task(interaction, task)
         if dry_run:
-            now = self.clock.now()
-            _, variant = pick_variant(found.payload, found.rotation_index, found.id, now)
-            variant = variant or Variant()
+            variant = dry_run_variant(found, self.clock.now())
             embed = build_embed(variant.embed)
             await reply(
                 interaction,

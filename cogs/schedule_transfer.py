@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import replace as with_changes
 
 import discord
 from discord import app_commands
@@ -12,10 +11,9 @@ from discord import app_commands
 from cogs.common import OK_COLOUR, error_embed, reply
 from cogs.schedule_base import ScheduleBase
 from discordside.checks import check_import_entries
-from discordside.webhooks import with_webhook
+from discordside.webhooks import with_webhooks
 from scheduler.errors import ScheduleError
 from scheduler.transfer import MAX_FILE_BYTES, export_tasks, plan_import
-from storage import Destination, NewTask, WebhookDestination
 
 
 class TransferCommands(ScheduleBase):
@@ -84,7 +82,7 @@ class TransferCommands(ScheduleBase):
                 ),
             )
             return
-        tasks = [await self._with_webhooks(interaction, new) for new in checked]
+        tasks = [await with_webhooks(interaction.guild, new) for new in checked]
         # Names are the same "in any case" (casefold); SQLite's NOCASE folds ASCII only, so
         # "Äpfel" and "äpfel" can both exist: replacing either replaces both.
         replaced = {name.casefold() for name in plan.replaces}
@@ -98,12 +96,3 @@ class TransferCommands(ScheduleBase):
         if plan.replaces:
             embed.add_field(name="Replaced", value=", ".join(plan.replaces)[:1024])
         await reply(interaction, embed=embed)
-
-    async def _with_webhooks(self, interaction: discord.Interaction, new: NewTask) -> NewTask:
-        assert interaction.guild is not None
-        destinations: list[Destination] = []
-        for dest in new.destinations:
-            if isinstance(dest, WebhookDestination):
-                dest = await with_webhook(interaction.guild, dest)
-            destinations.append(dest)
-        return with_changes(new, destinations=tuple(destinations))

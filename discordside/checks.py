@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import discord
 
-from scheduler.errors import ScheduleError
+from scheduler.errors import EntryProblems, ScheduleError
 from scheduler.messages import (
     EVERYONE,
     ROLE_MENTION,
@@ -247,41 +247,57 @@ def check_import_entries(
 def check_import_entry(
     guild: discord.Guild, member: discord.Member, new: NewTask, policy: MentionPolicy
 ) -> NewTask:
-    """One entry of an import (see `check_import_entries`); webhooks are made afterwards."""
+    """One entry of an import, or the web API's task body (see `check_import_entries`);
+    webhooks are made afterwards. Raises `InvalidEntryError` with every problem by field
+    (``destinations[0].channel_id``, ``payload.variants[0]``); its message is the first."""
     embed = any(v.embed is not None for v in new.payload.variants)
+    problems = EntryProblems()
     destinations: list[Destination] = []
     first: Postable | None = None
-    for dest in new.destinations:
-        target = dest.target_id
-        channel = guild.get_channel_or_thread(target)
-        if channel is None:
-            raise ScheduleError(f"channel {target} is not in this server")
-        if not isinstance(channel, discord.TextChannel | discord.Thread):
-            raise ScheduleError(f"{channel.mention} is not a text channel or thread")
-        stored: Destination = check_channel(guild, channel, embed=embed)
-        if isinstance(dest, WebhookDestination):
-            parent = webhook_parent(channel)
-            if not isinstance(parent, discord.TextChannel):
-                raise ScheduleError(f"I need Manage Webhooks in {channel.mention}")
-            thread_id = stored.thread_id if isinstance(stored, ThreadDestination) else None
-            stored = WebhookDestination(
-                channel_id=parent.id,
-                name=dest.name,
-                avatar_url=dest.avatar_url,
-                thread_id=thread_id,
-            )
-        elif (
-            isinstance(dest, ChannelDestination)
-            and dest.publish
-            and channel.type == discord.ChannelType.news
-        ):
-            stored = ChannelDestination(channel_id=channel.id, publish=True)
-        destinations.append(stored)
-        first = first or channel
+    for index, dest in enumerate(new.destinations):
+        with problems.at(f"destinations[{index}].channel_id"):
+            channel, stored = _checked_destination(guild, dest, embed=embed)
+            destinations.append(stored)
+            first = first or channel
     approvals: list[Mentions] = []
-    for variant in new.payload.variants:
-        draft = MessageDraft.from_variant(variant).validate()
-        if first is not None:
-            approvals.append(approve_mentions(draft, author=member, channel=first, policy=policy))
+    for index, variant in enumerate(new.payload.variants):
+        with problems.at(f"payload.variants[{index}]"):
+            draft = MessageDraft.from_variant(variant).validate()
+            if first is not None:
+                approvals.append(
+                    approve_mentions(draft, author=member, channel=first, policy=policy)
+                )
+    problems.raise_if_any()
     payload = replace(new.payload, mentions=combine_mentions(approvals))
     return replace(new, payload=payload, destinations=tuple(destinations))
+
+
+def _checked_destination(
+    guild: discord.Guild, dest: Destination, *, embed: bool
+) -> tuple[Postable, Destination]:
+    """Where `dest` posts in this guild, and the destination as stored for it."""
+    target = dest.target_id
+    channel = guild.get_channel_or_thread(target)
+    if channel is None:
+        raise ScheduleError(f"channel {target} is not in this server")
+    if not isinstance(channel, discord.TextChannel | discord.Thread):
+        raise ScheduleError(f"{channel.mention} is not a text channel or thread")
+    stored: Destination = check_channel(guild, channel, embed=embed)
+    if isinstance(dest, WebhookDestination):
+        parent = webhook_parent(channel)
+        if not isinstance(parent, discord.TextChannel):
+            raise ScheduleError(f"I need Manage Webhooks in {channel.mention}")
+        thread_id = stored.thread_id if isinstance(stored, ThreadDestination) else None
+        stored = WebhookDestination(
+            channel_id=parent.id,
+            name=dest.name,
+            avatar_url=dest.avatar_url,
+            thread_id=thread_id,
+        )
+    elif (
+        isinstance(dest, ChannelDestination)
+        and dest.publish
+        and channel.type == discord.ChannelType.news
+    ):
+        stored = ChannelDestination(channel_id=channel.id, publish=True)
+    return channel, stored

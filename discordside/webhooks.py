@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import discord
 
 from discordside.checks import Postable, webhook_parent
 from scheduler.errors import ScheduleError
-from storage import WebhookDestination
+from storage import Destination, NewTask, WebhookDestination
 
-__all__ = ["webhook_destination", "with_webhook"]
+__all__ = ["webhook_destination", "with_webhook", "with_webhooks"]
 
 
 async def webhook_destination(
@@ -40,3 +41,27 @@ async def with_webhook(guild: discord.Guild, claim: WebhookDestination) -> Webho
     assert isinstance(channel, discord.TextChannel)
     hook = await channel.create_webhook(name="Cadence", reason="Cadence import")
     return replace(claim, webhook_id=hook.id, webhook_token=hook.token)
+
+
+async def with_webhooks(
+    guild: discord.Guild, new: NewTask, *, keep: Sequence[Destination] = ()
+) -> NewTask:
+    """`new` with a webhook made for each webhook destination (checked already by
+    `check_import_entry`). One that matches a destination in `keep` (same channel, thread,
+    name and avatar: an edit that left it alone) keeps that destination's webhook."""
+    destinations: list[Destination] = []
+    for dest in new.destinations:
+        if isinstance(dest, WebhookDestination):
+            kept = next((old for old in keep if _same_webhook(old, dest)), None)
+            dest = kept if kept is not None else await with_webhook(guild, dest)
+        destinations.append(dest)
+    return replace(new, destinations=tuple(destinations))
+
+
+def _same_webhook(old: Destination, claim: WebhookDestination) -> bool:
+    return (
+        isinstance(old, WebhookDestination)
+        and old.webhook_id is not None
+        and (old.channel_id, old.thread_id, old.name, old.avatar_url)
+        == (claim.channel_id, claim.thread_id, claim.name, claim.avatar_url)
+    )

@@ -41,6 +41,8 @@ from storage.payloads import Payload, encode_destinations, encode_payload
 log = logging.getLogger(__name__)
 
 SCHEDULE_FIELDS = frozenset({"kind", "spec", "timezone", "start_at", "end_at"})
+MAX_SKIP = 1000
+"""The most runs one skip may skip (the slash command's bound too)."""
 
 
 class Scheduling(Protocol):
@@ -82,8 +84,13 @@ class TaskControl:
             raise TaskNotFoundError(task_id)
         return task
 
-    async def create(self, new: NewTask, *, actor_id: int | None = None) -> Task:
-        """Store a new task with its first instant and start tracking it."""
+    async def create(
+        self, new: NewTask, *, actor_id: int | None = None, via: str | None = None
+    ) -> Task:
+        """Store a new task with its first instant and start tracking it.
+
+        ``via`` names the door in the audit entry when it is not a slash command (e.g. an
+        API token); the actor is always the member whose rights the change carries."""
         now = self._clock.now()
         if new.source == TaskSource.ADMIN and new.guild_id is not None:
             count = await self._tasks.count_for_guild(new.guild_id)
@@ -103,12 +110,24 @@ class TaskControl:
             # Pin the origin, so a restart or an edit elsewhere never shifts the phase.
             new = replace(new, start_at=first)
         task = await self._tasks.create(replace(new, next_run_at=first, created_at=now))
-        await self._audit.add(task.guild_id, task.id, actor_id, "create", _describe_new(task), now)
+        detail = _via(_describe_new(task), via)
+        await self._audit.add(task.guild_id, task.id, actor_id, "create", detail, now)
         self._scheduling.track(task)
         return task
 
-    async def edit(self, task: Task, edit: TaskUpdate, *, actor_id: int | None) -> Task:
-        """Apply `edit`; a changed schedule restarts from now."""
+    async def edit(
+        self,
+        task: Task,
+        edit: TaskUpdate,
+        *,
+        actor_id: int | None,
+        via: str | None = None,
+        expected_version: int | None = None,
+    ) -> Task:
+        """Apply `edit`; a changed schedule restarts from now.
+
+        With ``expected_version`` the write happens only if the task is still at that
+        version (storage's `StaleTaskError` otherwise), however many writers race."""
         now = self._clock.now()
         changes = {k: v for k, v in edit.changes().items() if getattr(task, k) != v}
         if not changes:
@@ -134,8 +153,10 @@ class TaskControl:
                 update["start_at"] = first
             if task.status == TaskStatus.ACTIVE:
                 update["next_run_at"] = first
-        updated = await self._tasks.update(task.id, updated_by=actor_id, at=now, **update)
-        detail = {k: _plain(v) for k, v in changes.items()}
+        updated = await self._tasks.update(
+            task.id, updated_by=actor_id, at=now, expected_version=expected_version, **update
+        )
+        detail = _via({k: _plain(v) for k, v in changes.items()}, via)
         await self._audit.add(task.guild_id, task.id, actor_id, "edit", detail, now)
         self._scheduling.track(updated)
         return updated
@@ -158,17 +179,19 @@ class TaskControl:
                 await self.delete(old, actor_id=actor_id)
             return [await self.create(task, actor_id=actor_id) for task in new]
 
-    async def pause(self, task: Task, *, actor_id: int | None, reason: str = "paused") -> Task:
+    async def pause(
+        self, task: Task, *, actor_id: int | None, reason: str = "paused", via: str | None = None
+    ) -> Task:
         if task.status != TaskStatus.ACTIVE:
             raise ScheduleError(f"Task {task.name!r} is not active (it is {task.status}).")
         now = self._clock.now()
         updated = await self._tasks.update(
             task.id, status=TaskStatus.PAUSED, paused_reason=reason, updated_by=actor_id, at=now
         )
-        await self._audit.add(task.guild_id, task.id, actor_id, "pause", {}, now)
+        await self._audit.add(task.guild_id, task.id, actor_id, "pause", _via({}, via), now)
         return updated
 
-    async def resume(self, task: Task, *, actor_id: int | None) -> Task:
+    async def resume(self, task: Task, *, actor_id: int | None, via: str | None = None) -> Task:
         """Make a paused or failed task active again, from its next instant after now."""
         if task.status == TaskStatus.ACTIVE:
             raise ScheduleError(f"Task {task.name!r} is already active.")
@@ -188,39 +211,49 @@ class TaskControl:
             updated_by=actor_id,
             at=now,
         )
-        await self._audit.add(task.guild_id, task.id, actor_id, "resume", {}, now)
+        await self._audit.add(task.guild_id, task.id, actor_id, "resume", _via({}, via), now)
         self._scheduling.track(updated)
         return updated
 
-    async def delete(self, task: Task, *, actor_id: int | None) -> None:
+    async def delete(
+        self,
+        task: Task,
+        *,
+        actor_id: int | None,
+        via: str | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        """Delete the task (only at ``expected_version`` when given: `StaleTaskError`)."""
         now = self._clock.now()
-        await self._tasks.delete(task.id)
-        await self._audit.add(
-            task.guild_id, task.id, actor_id, "delete", {"name": task.name, "spec": task.spec}, now
-        )
+        await self._tasks.delete(task.id, expected_version=expected_version)
+        detail = _via({"name": task.name, "spec": task.spec}, via)
+        await self._audit.add(task.guild_id, task.id, actor_id, "delete", detail, now)
 
-    async def skip(self, task: Task, count: int, *, actor_id: int | None) -> Task:
+    async def skip(
+        self, task: Task, count: int, *, actor_id: int | None, via: str | None = None
+    ) -> Task:
         if task.kind == "date":
             raise ScheduleError(
                 "Only recurring tasks can skip runs; pause or delete a one-time task."
             )
-        if not 1 <= count <= 1000:
-            raise ScheduleError("count must be between 1 and 1000.", example="count: 2")
+        if not 1 <= count <= MAX_SKIP:
+            raise ScheduleError(f"count must be between 1 and {MAX_SKIP}.", example="count: 2")
         now = self._clock.now()
         updated = await self._tasks.update(
             task.id, skip_next=task.skip_next + count, updated_by=actor_id, at=now
         )
-        await self._audit.add(task.guild_id, task.id, actor_id, "skip", {"count": count}, now)
+        detail = _via({"count": count}, via)
+        await self._audit.add(task.guild_id, task.id, actor_id, "skip", detail, now)
         return updated
 
-    async def run_now(self, task: Task, *, actor_id: int | None) -> Run:
+    async def run_now(self, task: Task, *, actor_id: int | None, via: str | None = None) -> Run:
         """Run the task once now, recorded as a manual run; its schedule is untouched."""
         now = self._clock.now()
         try:
             run = await self._runs.start(task.id, now, RunTrigger.MANUAL, now)
         except RunExistsError as exc:
             raise ScheduleError("That task was just run; try again in a second.") from exc
-        await self._audit.add(task.guild_id, task.id, actor_id, "run", {}, now)
+        await self._audit.add(task.guild_id, task.id, actor_id, "run", _via({}, via), now)
         return await self._scheduling.execute_run(task, run)
 
 
@@ -266,6 +299,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return encode_destinations(value)
     return value
+
+
+def _via(detail: dict[str, Any], via: str | None) -> dict[str, Any]:
+    """The audit detail, naming the door when it is not a slash command."""
+    return detail if via is None else {**detail, "via": via}
 
 
 def _describe_new(task: Task) -> dict[str, Any]:

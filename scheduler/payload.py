@@ -9,7 +9,7 @@ import hashlib
 import string
 from datetime import datetime
 
-from storage import Payload, Rotation, Variant
+from storage import Payload, Rotation, Task, Variant
 
 NONCE_MAX = 25
 _DIGITS = string.digits + string.ascii_lowercase
@@ -57,3 +57,10 @@ def pick_variant(
     else:
         index = rotation_index % len(options)
     return index, options[index]
+
+
+def dry_run_variant(task: Task, now: datetime) -> Variant:
+    """What a run of `task` now would post: the message a dry run shows (slash command and
+    web API alike), an empty one when the task has none."""
+    _, variant = pick_variant(task.payload, task.rotation_index, task.id, now)
+    return variant or Variant()

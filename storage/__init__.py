@@ -20,9 +20,11 @@ from storage.errors import (
     RunExistsError,
     RunNotFoundError,
     SchemaTooNewError,
+    StaleTaskError,
     TaskNotFoundError,
 )
 from storage.guilds import SETTING_DEFAULTS, GuildSettingsRepository
+from storage.idempotency import IdempotencyRepository, IdempotentAnswer, KeyClaim
 from storage.migrate import latest_version
 from storage.models import (
     UNSET,
@@ -91,6 +93,9 @@ __all__ = [
     "EmbedField",
     "GuildSettings",
     "GuildSettingsRepository",
+    "IdempotencyRepository",
+    "IdempotentAnswer",
+    "KeyClaim",
     "MentionPolicy",
     "Mentions",
     "NewTask",
@@ -111,6 +116,7 @@ __all__ = [
     "ScheduleIndex",
     "SchemaTooNewError",
     "SqliteDatabase",
+    "StaleTaskError",
     "StateRepository",
     "Task",
     "TaskKind",

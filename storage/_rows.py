@@ -35,6 +35,7 @@ from storage.payloads import (
 from storage.timeconv import from_ms, from_ms_or_none, to_ms, to_ms_or_none
 
 __all__ = [
+    "BOOKKEEPING_FIELDS",
     "UPDATABLE_FIELDS",
     "api_token_from_row",
     "audit_from_row",
@@ -57,6 +58,11 @@ _PLAIN_FIELDS = frozenset(
 )
 UPDATABLE_FIELDS = _INSTANT_FIELDS | _ENCODERS.keys() | _ENUM_FIELDS.keys() | _PLAIN_FIELDS
 """Task columns ``TaskRepository.update`` accepts (not id, guild_id, source, job_id, created_*)."""
+BOOKKEEPING_FIELDS = frozenset(
+    {"next_run_at", "last_run_at", "run_count", "failure_count", "consecutive_failures"}
+    | {"rotation_index"}
+)
+"""Columns a run moves; changing only these leaves a task's ``version`` as it is."""
 
 
 def new_task_columns(new: NewTask) -> dict[str, Any]:
@@ -138,6 +144,7 @@ def task_from_row(row: sqlite3.Row) -> Task:
         created_at=from_ms(row["created_at"]),
         updated_by=row["updated_by"],
         updated_at=from_ms(row["updated_at"]),
+        version=row["version"],
     )
 
 

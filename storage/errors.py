@@ -14,6 +14,7 @@ __all__ = [
     "RunExistsError",
     "RunNotFoundError",
     "SchemaTooNewError",
+    "StaleTaskError",
     "TaskNotFoundError",
 ]
 
@@ -78,6 +79,18 @@ class TaskNotFoundError(_LookupMessage):
     def __init__(self, task_id: int) -> None:
         self.task_id = task_id
         super().__init__(f"Task {task_id} does not exist.")
+
+
+class StaleTaskError(ValueError):
+    """A conditional write named a version of the task that is not its current one."""
+
+    def __init__(self, task_id: int, expected: int, current: int) -> None:
+        self.task_id = task_id
+        self.expected = expected
+        self.current = current
+        super().__init__(
+            f"Task {task_id} changed since it was read (version {expected}, now {current})."
+        )
 
 
 class RunNotFoundError(_LookupMessage):

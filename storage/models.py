@@ -140,6 +140,9 @@ class Task:
     created_at: datetime
     updated_by: int | None
     updated_at: datetime
+    version: int = 1
+    """Bumped by every change to the definition or status (never by run bookkeeping): what
+    the web API's ETag names, and what a conditional write checks."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from storage.api_tokens import ApiTokenRepository
 from storage.audit import AuditRepository
 from storage.database import Database
 from storage.guilds import GuildSettingsRepository
+from storage.idempotency import IdempotencyRepository
 from storage.notices import NoticeRepository
 from storage.runs import RunRepository
 from storage.state import StateRepository
@@ -27,6 +28,7 @@ class Repositories:
     notices: NoticeRepository
     state: StateRepository
     api_tokens: ApiTokenRepository
+    idempotency: IdempotencyRepository
 
     @classmethod
     def over(cls, database: Database) -> Repositories:
@@ -38,4 +40,5 @@ class Repositories:
             notices=NoticeRepository(database),
             state=StateRepository(database),
             api_tokens=ApiTokenRepository(database),
+            idempotency=IdempotencyRepository(database),
         )

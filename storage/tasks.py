@@ -11,6 +11,7 @@ from itertools import chain
 from typing import Any, NamedTuple
 
 from storage._rows import (
+    BOOKKEEPING_FIELDS,
     UPDATABLE_FIELDS,
     new_task_columns,
     task_from_row,
@@ -19,16 +20,26 @@ from storage._rows import (
 )
 from storage.batch import columns_of, unique_keys, unnest_from, unnest_update
 from storage.database import ConstraintError, Database
-from storage.errors import DuplicateTaskError, TaskNotFoundError
+from storage.errors import DuplicateTaskError, StaleTaskError, TaskNotFoundError
 from storage.models import NewTask, Task, TaskStatus
 from storage.timeconv import to_ms, to_ms_or_none
 
-__all__ = ["GUILD_LEFT_REASON", "UPDATABLE_FIELDS", "ScheduleIndex", "TaskRepository"]
+__all__ = [
+    "BOOKKEEPING_FIELDS",
+    "GUILD_LEFT_REASON",
+    "UPDATABLE_FIELDS",
+    "ScheduleIndex",
+    "TaskRepository",
+]
 
 log = logging.getLogger(__name__)
 
 GUILD_LEFT_REASON = "guild_left"
 """``paused_reason`` of tasks paused because the bot left their guild."""
+
+_BUMP_ON_NEW_STATUS = "version = version + CASE WHEN status <> ? THEN 1 ELSE 0 END"
+"""A new ``status`` is a new version; the engine's other bookkeeping is not. (Every
+expression of an UPDATE reads the row as it was, so ``status`` here is the old one.)"""
 
 
 class ScheduleIndex(NamedTuple):
@@ -350,6 +361,7 @@ class TaskRepository:
                 rotation_index = coalesce(?, rotation_index),
                 skip_next = CASE WHEN skip_next + ? < 0 THEN 0 ELSE skip_next + ? END,
                 paused_reason = CASE WHEN ? THEN ? ELSE paused_reason END,
+                version = version + CASE WHEN coalesce(?, status) <> status THEN 1 ELSE 0 END,
                 status = coalesce(?, status)
             WHERE id = ?
             RETURNING *
@@ -367,6 +379,7 @@ class TaskRepository:
             status is not None,
             paused_reason,
             None if status is None else TaskStatus(status),
+            None if status is None else TaskStatus(status),
             task_id,
         )
         rows = await self._db.execute_returning(query, params)
@@ -377,15 +390,28 @@ class TaskRepository:
     # ------------------------------------------------------------ edit/delete
 
     async def update(
-        self, task_id: int, *, at: datetime, updated_by: int | None = None, **changes: Any
+        self,
+        task_id: int,
+        *,
+        at: datetime,
+        updated_by: int | None = None,
+        expected_version: int | None = None,
+        **changes: Any,
     ) -> Task:
         """Change the given columns (see ``UPDATABLE_FIELDS``) and stamp ``updated_at``/
-        ``updated_by``.
+        ``updated_by``. A change to anything but run bookkeeping (``BOOKKEEPING_FIELDS``)
+        bumps ``version``.
+
+        ``expected_version`` makes the write conditional: it happens only if the task is
+        still at that version, checked by the UPDATE itself, so of two writers that read the
+        same version exactly one succeeds.
 
         Raises
         ------
         TaskNotFoundError
             No such task.
+        StaleTaskError
+            The task is not at ``expected_version`` any more. Nothing is written.
         DuplicateTaskError
             A rename onto another task's name. Nothing is written.
         TypeError
@@ -395,16 +421,33 @@ class TaskRepository:
         stored["updated_at"] = to_ms(at)
         stored["updated_by"] = updated_by
         assignments = ", ".join(f"{field} = ?" for field in stored)
-        query = f"""UPDATE tasks SET {assignments} WHERE id = ? RETURNING *"""
+        if changes.keys() - BOOKKEEPING_FIELDS:
+            assignments += ", version = version + 1"
+        params: tuple[Any, ...] = (*stored.values(), task_id)
+        condition = "id = ?"
+        if expected_version is not None:
+            condition += " AND version = ?"
+            params += (expected_version,)
+        query = f"""UPDATE tasks SET {assignments} WHERE {condition} RETURNING *"""
         try:
-            rows = await self._db.execute_returning(query, (*stored.values(), task_id))
+            rows = await self._db.execute_returning(query, params)
         except ConstraintError as error:
             if error.kind == "unique":
                 raise _duplicate(error, name=str(changes.get("name")), job_id=None) from error
             raise
         if not rows:
-            raise TaskNotFoundError(task_id)
+            raise await self._missing_or_stale(task_id, expected_version)
         return task_from_row(rows[0])
+
+    async def _missing_or_stale(
+        self, task_id: int, expected_version: int | None
+    ) -> TaskNotFoundError | StaleTaskError:
+        """Why a conditional write matched no row: the task is gone, or at another version."""
+        query = """SELECT version FROM tasks WHERE id = ?"""
+        current = await self._db.fetch_value(query, (task_id,))
+        if current is None or expected_version is None:
+            return TaskNotFoundError(task_id)
+        return StaleTaskError(task_id, expected_version, int(current))
 
     async def update_many(
         self, updates: Sequence[tuple[int, Mapping[str, Any]]], *, at: datetime
@@ -422,12 +465,25 @@ class TaskRepository:
             groups.setdefault(tuple(stored), []).append((*stored.values(), task_id))
         changed = 0
         for columns, rows in groups.items():
+            # Only a new status is a new version here (a skip used up, a next instant are not).
+            new_status = "status" in columns
             if self._db.dialect.is_postgres and unique_keys([row[-1] for row in rows]):
                 query = unnest_update("tasks", "id", columns)
+                if new_status:
+                    query = query.replace(
+                        " FROM unnest(",
+                        ", version = tasks.version"
+                        " + CASE WHEN tasks.status <> v.status THEN 1 ELSE 0 END FROM unnest(",
+                        1,
+                    )
                 params = columns_of([(row[-1], *row[:-1]) for row in rows])
                 changed += await self._db.execute(query, params)
                 continue
             assignments = ", ".join(f"{column} = ?" for column in columns)
+            if new_status:
+                at_status = columns.index("status")
+                assignments = f"{_BUMP_ON_NEW_STATUS}, {assignments}"
+                rows = [(row[at_status], *row) for row in rows]
             changed += await self._db.execute_many(
                 f"UPDATE tasks SET {assignments} WHERE id = ?", rows
             )
@@ -447,6 +503,7 @@ class TaskRepository:
         assignments = f"""
                 run_count = run_count + 1,
                 rotation_index = rotation_index + 1, consecutive_failures = 0,
+                version = CASE WHEN {over} THEN version + 1 ELSE version END,
                 status = CASE WHEN {over} THEN 'completed' ELSE status END,
                 next_run_at = CASE WHEN {over} THEN NULL ELSE next_run_at END,
                 updated_at = ?, updated_by = NULL
@@ -465,10 +522,24 @@ class TaskRepository:
         rows = [(to_ms(instant), at_ms, task_id) for task_id, instant in runs]
         return await self._db.execute_many(query, rows)
 
-    async def delete(self, task_id: int) -> bool:
-        """Delete a task and (by cascade) its runs; False when there was none."""
-        query = """DELETE FROM tasks WHERE id = ?"""
-        return await self._db.execute(query, (task_id,)) > 0
+    async def delete(self, task_id: int, *, expected_version: int | None = None) -> bool:
+        """Delete a task and (by cascade) its runs; False when there was none.
+
+        Raises
+        ------
+        StaleTaskError
+            ``expected_version`` is given and the task is at another one. Nothing is deleted.
+        """
+        if expected_version is None:
+            query = """DELETE FROM tasks WHERE id = ?"""
+            return await self._db.execute(query, (task_id,)) > 0
+        query = """DELETE FROM tasks WHERE id = ? AND version = ?"""
+        if await self._db.execute(query, (task_id, expected_version)) > 0:
+            return True
+        missing = await self._missing_or_stale(task_id, expected_version)
+        if isinstance(missing, StaleTaskError):
+            raise missing
+        return False
 
     # ---------------------------------------------------------- guild leave
 
@@ -476,7 +547,7 @@ class TaskRepository:
         """Pause the guild's active tasks with ``paused_reason = reason``; return their ids."""
         query = """
             UPDATE tasks SET status = 'paused', paused_reason = ?, updated_at = ?,
-                             updated_by = NULL
+                             updated_by = NULL, version = version + 1
             WHERE guild_id = ? AND status = 'active'
             RETURNING id
         """
@@ -490,7 +561,7 @@ class TaskRepository:
         """
         query = """
             UPDATE tasks SET status = 'active', paused_reason = NULL, updated_at = ?,
-                             updated_by = NULL
+                             updated_by = NULL, version = version + 1
             WHERE guild_id = ? AND status = 'paused' AND paused_reason = ?
             RETURNING id
         """
@@ -512,6 +583,8 @@ class TaskRepository:
             query = """DELETE FROM notices WHERE guild_id = ?"""
             await self._db.execute(query, (guild_id,))
             query = """DELETE FROM api_tokens WHERE guild_id = ?"""
+            await self._db.execute(query, (guild_id,))
+            query = """DELETE FROM idempotency_keys WHERE guild_id = ?"""
             await self._db.execute(query, (guild_id,))
             query = """DELETE FROM guild_settings WHERE guild_id = ?"""
             await self._db.execute(query, (guild_id,))

@@ -15,10 +15,11 @@ import discord
 from aiohttp import web
 
 from scheduler.services import Services
-from web import api_docs, api_guild, api_settings, api_tasks
+from web import api_docs, api_guild, api_settings, api_task_writes, api_tasks
 from web.api_docs import DocsRoutes
 from web.api_guild import GuildRoutes
 from web.api_settings import SettingsRoutes
+from web.api_task_writes import TaskWriteRoutes
 from web.api_tasks import TaskRoutes
 from web.auth import ApiAuth
 from web.http_rules import CursorCodec
@@ -44,6 +45,7 @@ def api_paths() -> list[dict[str, dict[str, Any]]]:
         api_tasks.OPENAPI_PATHS,
         api_guild.OPENAPI_PATHS,
         api_settings.OPENAPI_PATHS,
+        api_task_writes.OPENAPI_PATHS,
         api_docs.OPENAPI_PATHS,
     ]
 
@@ -53,5 +55,6 @@ def api_routes(context: ApiContext) -> list[Callable[[web.Application], None]]:
     tasks = TaskRoutes(context.services.repositories.tasks, context.auth, context.cursors)
     guild = GuildRoutes(context.services, context.client, context.auth)
     settings = SettingsRoutes(context.services.guild_config, context.client, context.auth)
+    writes = TaskWriteRoutes(context.services, context.client, context.auth)
     docs = DocsRoutes(build_document(api_paths()))
-    return [tasks.add_to, guild.add_to, settings.add_to, docs.add_to]
+    return [tasks.add_to, guild.add_to, settings.add_to, writes.add_to, docs.add_to]

@@ -2,13 +2,16 @@
 
 The task object is the `/schedule export` entry (same names, same meaning) plus read-only
 fields: `id`, `next_run_at`, `last_run_at`, `run_count`, `failure_count`, `created_by`,
-`created_at`, `updated_by`, `updated_at`. Snowflakes are strings; instants are ISO 8601 in
-UTC with `Z`. Lists answer `{"items": [...], "next_cursor": "..." | null}`."""
+`created_at`, `updated_by`, `updated_at`, `version`. Snowflakes are strings; instants are
+ISO 8601 in UTC with `Z`. Lists answer `{"items": [...], "next_cursor": "..." | null}`.
+
+A task's ETag names its definition `version` (bumped by every change to its definition or
+status, through any door), not the bytes of the answer: the per-run fields (`next_run_at`,
+`run_count`, …) may change under one tag, so GET answers `Cache-Control: no-store` and
+offers no 304; the tag is for `If-Match` on PATCH and DELETE (web.api_task_writes)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,10 +21,18 @@ from aiohttp import web
 from scheduler.transfer import export_entry
 from storage import Task, TaskKind, TaskRepository, TaskStatus
 from web.auth import ApiAuth
-from web.http_rules import CursorCodec
+from web.http_rules import CursorCodec, etag_for
 from web.problems import FieldError, Problem
 
-__all__ = ["OPENAPI_PATHS", "TaskRoutes", "task_object"]
+__all__ = [
+    "OPENAPI_PATHS",
+    "TaskRoutes",
+    "iso",
+    "not_found_task",
+    "path_id",
+    "task_etag",
+    "task_object",
+]
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 50
@@ -49,14 +60,19 @@ def task_object(task: Task) -> dict[str, Any]:
         created_at=iso(task.created_at),
         updated_by=None if task.updated_by is None else str(task.updated_by),
         updated_at=iso(task.updated_at),
+        version=task.version,
     )
     return entry
 
 
-def etag_of(body: dict[str, Any]) -> str:
-    """A strong entity tag of the representation itself."""
-    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
-    return f'"{digest}"'
+def task_etag(task: Task) -> str:
+    """The strong ETag of the task's definition version (what If-Match is checked against)."""
+    return etag_for("task", task.id, task.version)
+
+
+def not_found_task() -> Problem:
+    """The same answer for a task that does not exist and another guild's task."""
+    return Problem(404, "No task with this id in this server.", kind="not-found")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,14 +127,12 @@ class TaskRoutes:
     async def get_task(self, request: web.Request) -> web.Response:
         guild_id = path_id(request, "guild_id")
         await self._auth.authorize(request, guild_id, write=False)
-        task = await self._tasks.get(path_id(request, "task_id"))
-        if task is None or task.guild_id != guild_id:
-            raise Problem(404, "No task with this id in this server.", kind="not-found")
-        body = task_object(task)
-        tag = etag_of(body)
-        if tag in {t.strip() for t in request.headers.get("If-None-Match", "").split(",")}:
-            return web.Response(status=304, headers={"ETag": tag})
-        return web.json_response(body, headers={"ETag": tag})
+        task = await self._tasks.get_for_guild(guild_id, path_id(request, "task_id"))
+        if task is None:
+            raise not_found_task()
+        return web.json_response(
+            task_object(task), headers={"ETag": task_etag(task), "Cache-Control": "no-store"}
+        )
 
 
 def _by_id(task: Task) -> int:

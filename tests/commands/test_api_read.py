@@ -21,14 +21,35 @@ async def test_a_task_reads_as_its_export_entry_plus_read_only_fields(api: Api) 
     assert item["payload"]["variants"][0]["content"] == "post 0"
     assert isinstance(item["id"], str) and item["created_by"] == str(s.admin.id)
     assert item["next_run_at"].endswith("T09:00:00Z") and item["run_count"] == 0
+    assert item["version"] == 1
     status, one, resp = await api.get(f"/api/v1/guilds/{s.guild.id}/tasks/{item['id']}", token)
     assert status == 200 and one == item
-    tag = resp.headers["ETag"]
+    # The tag names the definition's version; per-run fields may change under it, so the
+    # answer is never cached and If-None-Match gets no 304.
+    assert resp.headers["ETag"] == f'"task-{item["id"]}-v1"'
+    assert resp.headers["Cache-Control"] == "no-store"
     async with api.http.get(
         f"{api.base}/api/v1/guilds/{s.guild.id}/tasks/{item['id']}",
-        headers={"Authorization": f"Bearer {token}", "If-None-Match": tag},
+        headers={"Authorization": f"Bearer {token}", "If-None-Match": resp.headers["ETag"]},
     ) as again:
-        assert again.status == 304
+        assert again.status == 200
+
+
+async def test_the_etag_follows_the_definition_not_the_runs(api: Api) -> None:
+    s = api.app.scene
+    await make_tasks(api.app, 1)
+    task = await api.app.task("task 00")
+    token = await api.token("reader")
+    path = f"/api/v1/guilds/{s.guild.id}/tasks/{task.id}"
+    first = (await api.get(path, token))[2].headers["ETag"]
+    tasks = api.app.bot.services.repositories.tasks
+    now = api.app.bot.services.clock.now()
+    await tasks.update(task.id, at=now, run_count=3, next_run_at=task.next_run_at)
+    _, body, resp = await api.get(path, token)
+    assert body["run_count"] == 3 and resp.headers["ETag"] == first
+    await api.app.answer(s.admin, "pause", task="task 00")
+    _, body, resp = await api.get(path, token)
+    assert body["version"] == 2 and resp.headers["ETag"] == f'"task-{task.id}-v2"' != first
 
 
 async def test_paging_filters_and_bad_parameters(api: Api) -> None:

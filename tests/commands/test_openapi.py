@@ -186,3 +186,27 @@ async def test_digits_that_python_reads_but_ids_are_not_are_refused(api: Api) ->
     for task_id in ("%C2%B2", "%D9%A1", "99999999999999999999", "9223372036854775808"):
         status, body, _ = await api.get(f"{base}/{task_id}", token)
         assert status == 404, (task_id, body)
+
+
+async def test_a_merge_patch_may_be_sent_as_its_own_media_type(api: Api) -> None:
+    """The document offers PATCH both `application/merge-patch+json` (RFC 7396) and JSON."""
+    s = api.app.scene
+    await make_tasks(api.app, 1)
+    token = await api.token("writer", "write")
+    path = f"/api/v1/guilds/{s.guild.id}/tasks"
+    _, listed, _ = await api.get(path, token)
+    task = f"{path}/{listed['items'][0]['id']}"
+    for number, media in enumerate(("application/merge-patch+json", "application/json")):
+        _, _, read = await api.get(task, token)
+        status, body, _ = await api.request(
+            "PATCH",
+            task,
+            token,
+            data=json.dumps({"name": f"renamed {number}"}),
+            headers={"Content-Type": media, "If-Match": read.headers["ETag"]},
+        )
+        assert status == 200 and body["name"] == f"renamed {number}", body
+    status, body, _ = await api.request(
+        "PATCH", task, token, data="{}", headers={"Content-Type": "text/plain", "If-Match": "*"}
+    )
+    assert status == 415 and body["status"] == 415

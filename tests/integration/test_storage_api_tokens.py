@@ -121,7 +121,7 @@ async def test_a_schema_1_database_is_upgraded_with_its_data(
         await GuildSettingsRepository(old).update(GUILD, T0, timezone="Europe/Berlin")
     monkeypatch.undo()
     async with Database.open(database_target) as db:
-        assert db.schema_version == 2 == latest_version()
+        assert db.schema_version == latest_version() >= 2
         assert (await GuildSettingsRepository(db).get(GUILD)).timezone == "Europe/Berlin"
         made = await ApiTokenRepository(db).create(
             GUILD, "ci", ApiTokenScope.READ, digest(1), ALICE, T0

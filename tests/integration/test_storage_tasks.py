@@ -385,6 +385,7 @@ async def test_update_changes_known_columns_and_stamps(tasks: TaskRepository) ->
         next_run_at=T0 + timedelta(days=2),
         updated_at=later,
         updated_by=77,
+        version=task.version + 1,
     )
     assert await tasks.get(task.id) == updated
 
@@ -410,7 +411,12 @@ async def test_update_many_applies_each_change_set_and_skips_the_gone(
         a, next_run_at=T0 + timedelta(days=1), updated_at=later, updated_by=None
     )
     assert await tasks.get(b.id) == replace(
-        b, next_run_at=None, status=TaskStatus.COMPLETED, updated_at=later, updated_by=None
+        b,
+        next_run_at=None,
+        status=TaskStatus.COMPLETED,
+        updated_at=later,
+        updated_by=None,
+        version=b.version + 1,  # a new status is a new version; a next instant is not
     )
     assert (await tasks.get(c.id)).next_run_at == T0 + timedelta(days=2)  # type: ignore[union-attr]
 
