@@ -30,7 +30,6 @@ SNOWFLAKE: Schema = {
     "type": "string",
     "pattern": "^[0-9]{1,20}$",
     "description": "A Discord id (snowflake), as a string of digits.",
-    "examples": ["1203456789012345678"],
 }
 _SNOWFLAKE_IN: Schema = {
     "description": "A Discord id: its digits as a string, or a whole number.",
