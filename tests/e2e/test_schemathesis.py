@@ -101,7 +101,9 @@ expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "412", "42
 [checks.negative_data_rejection]
 # schemathesis's list, plus 412: a stale If-Match is answered before the body is read, as
 # RFC 9110 (section 13.2.1) has preconditions evaluated before the request content.
-expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "412", "415", "422", "428", "429"]
+expected-statuses = [
+    "400", "401", "403", "404", "405", "406", "409", "412", "415", "422", "428", "429",
+]
 """
 
 
