@@ -10,8 +10,7 @@ import logging
 import signal
 import sys
 import zoneinfo
-from collections.abc import Mapping, Sequence
-from secrets import token_bytes
+from collections.abc import Sequence
 
 import aiohttp
 import discord
@@ -20,14 +19,10 @@ from cogs.bot import CadenceBot, __version__
 from cogs.running import NotReadyError, running
 from config import DatabaseUrl, Settings, SettingsError, describe_settings, load_settings
 from scheduler.api_tokens import TOKEN_PATTERN
+from serving import build_web_servers, start_web_servers, stop_web_servers
 from storage import Database, DatabaseUnavailableError, SchemaTooNewError
 from storage.copy import TargetNotEmptyError, copy_database
 from telemetry import Metrics, configure_logging
-from web import ReadinessCheck, WebServer, build_app, build_metrics_app, readiness
-from web.api import ApiContext, api_routes
-from web.auth import ApiAuth
-from web.http_rules import CursorCodec
-from web.limits import RateLimiter
 
 log = logging.getLogger("cadence")
 
@@ -88,82 +83,6 @@ async def run(settings: Settings) -> int:
         await database.close()
     log.info("Stopped cleanly")
     return EXIT_OK
-
-
-def build_web_servers(
-    settings: Settings, bot: CadenceBot, database: Database, metrics: Metrics
-) -> list[WebServer]:
-    """The web side on WEB_HOST:WEB_PORT and the operators' server on METRICS_HOST:METRICS_PORT,
-    each only when its port is set."""
-
-    async def gateway() -> bool:
-        ws = bot.ws
-        return bot.is_ready() and not bot.is_closed() and ws is not None and ws.open
-
-    async def engine() -> bool:
-        return bot.started.is_set() and not bot.is_closed()
-
-    checks: dict[str, ReadinessCheck] = {
-        "gateway": gateway,
-        "engine": engine,
-        "database": database.ping,
-    }
-    watch_state(metrics, bot, checks)
-    servers = []
-    if settings.web_port is not None:
-        auth = ApiAuth.for_bot(
-            bot.services.api_tokens, RateLimiter(settings.api_rate_per_second, 20), bot
-        )
-        # Cursors are signed with a key of this process: a restart starts paging anew.
-        context = ApiContext(bot.services, bot, auth, CursorCodec(token_bytes(32)))
-        app = build_app(checks=checks, metrics=metrics, routes=api_routes(context))
-        servers.append(WebServer(app, settings.web_host, settings.web_port))
-    if settings.metrics_port is not None:
-        app = build_metrics_app(checks=checks, metrics=metrics)
-        servers.append(WebServer(app, settings.metrics_host, settings.metrics_port))
-    return servers
-
-
-async def start_web_servers(servers: list[WebServer]) -> bool:
-    """Start each server; on a port that cannot be had, say which and stop the others."""
-    for server in servers:
-        try:
-            await server.start()
-        except OSError as exc:
-            log.error(
-                "Cannot listen on %s port %s: %s; choose a free port (WEB_PORT, METRICS_PORT) "
-                "or leave it empty",
-                server.host,
-                server.app_port,
-                exc,
-            )
-            await stop_web_servers(servers)
-            return False
-    return True
-
-
-async def stop_web_servers(servers: list[WebServer]) -> None:
-    for server in servers:
-        await server.stop()
-
-
-def watch_state(metrics: Metrics, bot: CadenceBot, checks: Mapping[str, ReadinessCheck]) -> None:
-    """Refresh the gauges that read state, just before each scrape."""
-    engine = bot.engine
-    tasks = bot.services.repositories.tasks
-
-    async def refresh() -> None:
-        for part, ok in (await readiness(checks)).items():
-            metrics.ready.labels(part).set(1 if ok else 0)
-        metrics.queue_depth.set(engine.dispatcher.pending - engine.dispatcher.running)
-        metrics.busy_workers.set(engine.dispatcher.running)
-        metrics.index_window.set(len(engine.index))
-        metrics.gateway_latency.set(bot.latency)
-        counts = await tasks.counts_by_status()
-        for status in ("active", "paused", "completed", "failed"):
-            metrics.tasks.labels(status).set(counts.get(status, 0))
-
-    metrics.on_scrape(refresh)
 
 
 async def _until_stopped(connection: asyncio.Task[None], stop: asyncio.Event) -> None:

@@ -17,7 +17,7 @@ from discordside.checks import Postable, check_channel
 from scheduler.clock import Clock
 from scheduler.control import TaskControl
 from scheduler.errors import ScheduleError
-from scheduler.planning import schedule_for_task
+from scheduler.planning import schedule_for_task, upcoming_runs
 from scheduler.rules import TaskRules, Zone, instant_option
 from scheduler.timezones import zone_suggestions
 from scheduler.zones import TaskZones
@@ -102,10 +102,7 @@ class ScheduleBase(commands.Cog):
         """(readable schedule, effective zone, next runs) of a stored task."""
         zone = await self.zones.zone_for(task)
         schedule = schedule_for_task(task, zone)
-        upcoming: list[datetime] = []
-        if task.next_run_at is not None and task.status == "active":
-            upcoming = [task.next_run_at, *schedule.upcoming(task.next_run_at, 2)]
-        return schedule.describe(), zone, upcoming
+        return schedule.describe(), zone, upcoming_runs(task, zone, 3)
 
     async def task_reply(self, task: Task, heading: str) -> discord.Embed:
         text, zone, upcoming = await self.describe(task)

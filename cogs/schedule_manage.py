@@ -14,7 +14,7 @@ from cogs.schedule_base import Destination, ScheduleBase
 from cogs.views import ConfirmView, PagerView
 from scheduler.control import MAX_SKIP
 from scheduler.payload import dry_run_variant
-from scheduler.planning import schedule_for_task
+from scheduler.planning import schedule_for_task, upcoming_runs
 from scheduler.rules import checked_choice
 from storage import RunStatus, TaskStatus
 
@@ -56,14 +56,11 @@ class ManageCommands(ScheduleBase):
         found = await self.resolve_task(interaction, task)
         zone = await self.zones.zone_for(found)
         schedule = schedule_for_task(found, zone)
-        upcoming = []
-        if found.status == TaskStatus.ACTIVE and found.next_run_at is not None:
-            upcoming = [found.next_run_at, *schedule.upcoming(found.next_run_at, 4)]
         embed = show_embed(
             found,
             schedule_text=schedule.describe(),
             zone=zone,
-            upcoming=upcoming,
+            upcoming=upcoming_runs(found, zone, 5),
             stats=await self.runs.stats(found.id),
             last_change=await self.audit.last_for_task(found.id),
         )

@@ -10,10 +10,9 @@ from discord import app_commands
 
 from cogs.common import OK_COLOUR, error_embed, reply
 from cogs.schedule_base import ScheduleBase
-from discordside.checks import check_import_entries
-from discordside.webhooks import with_webhooks
+from discordside.importing import import_document
 from scheduler.errors import ScheduleError
-from scheduler.transfer import MAX_FILE_BYTES, export_tasks, plan_import
+from scheduler.transfer import MAX_FILE_BYTES, export_tasks
 
 
 class TransferCommands(ScheduleBase):
@@ -52,27 +51,18 @@ class TransferCommands(ScheduleBase):
             raise ScheduleError("The file is nested too deeply to be a Cadence export.") from None
         except ValueError as exc:  # not UTF-8, not JSON, or a number of thousands of digits
             raise ScheduleError(f"The file is not valid JSON ({str(exc)[:200]}).") from None
-        guild_id = interaction.guild.id
-        existing = await self.tasks.list_for_guild(guild_id)
-        zone = await self.rules.zone(guild_id, None)
-        plan = plan_import(
+        outcome = await import_document(
             document,
-            guild_id=guild_id,
-            actor_id=interaction.user.id,
-            now=self.clock.now(),
-            existing_names=[t.name for t in existing],
+            guild=interaction.guild,
+            member=interaction.user,
             replace=replace,
-            default_zone=zone.effective,
-            min_interval_seconds=self.rules.min_interval_seconds,
-            max_tasks=self.rules.max_tasks_per_guild,
+            tasks=self.tasks,
+            rules=self.rules,
+            control=self.control,
+            clock=self.clock,
         )
-        errors, checked = list(plan.errors), plan.tasks
-        if not errors:
-            policy = await self.rules.mention_policy(guild_id)
-            errors, checked = check_import_entries(
-                interaction.guild, interaction.user, plan.tasks, policy
-            )
-        if errors:
+        if not outcome.ok:
+            errors = [problem.message for problem in outcome.problems]
             listing = "\n".join(f"• {e}" for e in errors[:30])
             more = f"\n… and {len(errors) - 30} more" if len(errors) > 30 else ""
             await reply(
@@ -82,17 +72,11 @@ class TransferCommands(ScheduleBase):
                 ),
             )
             return
-        tasks = [await with_webhooks(interaction.guild, new) for new in checked]
-        # Names are the same "in any case" (casefold); SQLite's NOCASE folds ASCII only, so
-        # "Äpfel" and "äpfel" can both exist: replacing either replaces both.
-        replaced = {name.casefold() for name in plan.replaces}
-        removed = [old for old in existing if old.name.casefold() in replaced]
-        await self.control.import_tasks(removed, tasks, actor_id=interaction.user.id)
         embed = discord.Embed(
-            title=f"Imported {len(tasks)} task(s)",
+            title=f"Imported {len(outcome.created)} task(s)",
             colour=OK_COLOUR,
-            description="\n".join(f"• {t.name}" for t in tasks)[:4000],
+            description="\n".join(f"• {t.name}" for t in outcome.created)[:4000],
         )
-        if plan.replaces:
-            embed.add_field(name="Replaced", value=", ".join(plan.replaces)[:1024])
+        if outcome.replaced:
+            embed.add_field(name="Replaced", value=", ".join(outcome.replaced)[:1024])
         await reply(interaction, embed=embed)

@@ -26,7 +26,7 @@ from cogs.common import (
 )
 from cogs.scheduler_tokens import ApiTokenCommands
 from cogs.status_text import notices_embed, status_embed
-from discordside.checks import check_manager_role, check_setting_channel
+from discordside.checks import check_manager_role, check_setting_channel, check_viewer_role
 from scheduler.errors import ScheduleError
 from scheduler.guild_config import ConfigChange
 from scheduler.services import Services
@@ -45,6 +45,7 @@ SettingName = Literal[
     "dev_channel",
     "alert_channel",
     "manager_role",
+    "viewer_role",
     "summary_cron",
     "summary_channel",
     "mention_policy",
@@ -54,6 +55,7 @@ COLUMNS: dict[str, str] = {
     "dev_channel": "dev_channel_id",
     "alert_channel": "alert_channel_id",
     "manager_role": "manager_role_id",
+    "viewer_role": "viewer_role_id",
     "summary_cron": "summary_cron",
     "summary_channel": "summary_channel_id",
     "mention_policy": "mention_policy",
@@ -64,6 +66,7 @@ LABELS = {
     "dev_channel_id": "Dev channel",
     "alert_channel_id": "Alert channel",
     "manager_role_id": "Manager role",
+    "viewer_role_id": "Viewer role",
     "summary_cron": "Overview schedule",
     "summary_channel_id": "Overview channel",
     "mention_policy": "Mention policy",
@@ -136,6 +139,7 @@ class SchedulerAdmin(
         dev_channel="Where this server's failures and reports go",
         alert_channel="Where notices for members go (default: the dev channel)",
         manager_role="Members with this role may use /schedule and /scheduler status",
+        viewer_role="Members with this role may read the tasks on the dashboard, not change them",
         summary_cron="When to post the task overview, e.g. 0 9 * * 1-5",
         summary_channel="Where the overview goes (default: the dev channel)",
         mention_policy="creator: mentions the creator may make; none: no role/everyone pings",
@@ -148,6 +152,7 @@ class SchedulerAdmin(
         dev_channel: discord.TextChannel | None = None,
         alert_channel: discord.TextChannel | None = None,
         manager_role: discord.Role | None = None,
+        viewer_role: discord.Role | None = None,
         summary_cron: str | None = None,
         summary_channel: discord.TextChannel | None = None,
         mention_policy: Literal["creator", "none"] | None = None,
@@ -172,6 +177,8 @@ class SchedulerAdmin(
                 changes[COLUMNS[option]] = self._postable(interaction, channel, option)
         if manager_role is not None:
             changes["manager_role_id"] = check_manager_role(manager_role.guild, manager_role.id)
+        if viewer_role is not None:
+            changes["viewer_role_id"] = check_viewer_role(viewer_role.guild, viewer_role.id)
         if summary_cron is not None:
             changes["summary_cron"] = summary_cron
         if mention_policy is not None:
@@ -250,6 +257,8 @@ class SchedulerAdmin(
             return f"<#{value}>" if value else "not set (the dev channel is used)"
         if column == "manager_role_id":
             return f"<@&{value}>" if value else "not set (Manage Server only)"
+        if column == "viewer_role_id":
+            return f"<@&{value}>" if value else "not set (no read-only access)"
         if column == "summary_cron":
             return self._summary_text(settings)
         if value == MentionPolicy.NONE:

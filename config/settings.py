@@ -149,6 +149,8 @@ class Settings:
     web_port: int | None = None
     public_url: str | None = None
     api_rate_per_second: int = 5
+    discord_client_id: int | None = None  # None: the application's id, once logged in
+    discord_client_secret: Secret = field(default=Secret(""), repr=False)
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = None
     log_format: str = "text"
@@ -218,7 +220,8 @@ def load_settings(
 
 
 def _web_settings(reader: _Reader) -> dict[str, Any]:
-    """`WEB_HOST`, `WEB_PORT`, `PUBLIC_URL`, `API_RATE_PER_SECOND`, the metrics server's
+    """`WEB_HOST`, `WEB_PORT`, `PUBLIC_URL`, `API_RATE_PER_SECOND`, the dashboard's login
+    (`DISCORD_CLIENT_ID`, `DISCORD_CLIENT_SECRET`), the metrics server's
     `METRICS_HOST`/`METRICS_PORT`, and `LOG_FORMAT`.
 
     `PUBLIC_URL` defaults to `http://WEB_HOST:WEB_PORT` when a port is set (with brackets
@@ -234,6 +237,8 @@ def _web_settings(reader: _Reader) -> dict[str, Any]:
         "web_port": port,
         "public_url": public_url,
         "api_rate_per_second": reader.count("API_RATE_PER_SECOND", 5, minimum=1),
+        "discord_client_id": reader.snowflake("DISCORD_CLIENT_ID"),
+        "discord_client_secret": Secret(reader.text("DISCORD_CLIENT_SECRET") or ""),
         "metrics_host": reader.value("METRICS_HOST", "127.0.0.1", _host),
         "metrics_port": reader.value("METRICS_PORT", None, _port),
         "log_format": reader.value("LOG_FORMAT", "text", _log_format),
@@ -380,12 +385,12 @@ def _extensions(name: str, raw: str) -> tuple[str, ...]:
 
 
 def describe_settings(settings: Settings) -> dict[str, Any]:
-    """The settings as a dict safe to log: the token is reduced to whether it is set, and the
-    database URL's password is masked."""
+    """The settings as a dict safe to log: the token and the OAuth2 client secret are reduced
+    to whether they are set, and the database URL's password is masked."""
     out: dict[str, Any] = {}
     for name in Settings.__dataclass_fields__:
         value = getattr(settings, name)
-        if name == "discord_token":
+        if name in ("discord_token", "discord_client_secret"):
             value = "set" if value else "not set"
         elif isinstance(value, DatabaseUrl):
             value = value.masked

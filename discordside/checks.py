@@ -21,6 +21,7 @@ from scheduler.messages import (
     check_mention_policy,
     combine_mentions,
 )
+from scheduler.transfer import ImportProblem, entry_field
 from storage import (
     ChannelDestination,
     Destination,
@@ -42,6 +43,7 @@ __all__ = [
     "check_import_entry",
     "check_manager_role",
     "check_setting_channel",
+    "check_viewer_role",
     "manager_refusal",
     "manages_server",
     "missing_permissions",
@@ -158,23 +160,42 @@ def check_setting_channel(guild: discord.Guild, channel_id: int, option: str) ->
 def check_manager_role(guild: discord.Guild, role_id: int) -> int:
     """The id of a role that may be the manager role: one of this guild's, neither @everyone
     nor managed by an integration; else a ScheduleError."""
+    return _check_granted_role(
+        guild, role_id, "manager_role", "manage tasks", "the people who schedule posts"
+    )
+
+
+def check_viewer_role(guild: discord.Guild, role_id: int) -> int:
+    """The id of a role that may be the viewer role (read-only on the dashboard and API): as
+    for the manager role."""
+    return _check_granted_role(
+        guild, role_id, "viewer_role", "see every task", "the people who may read the schedule"
+    )
+
+
+_ROLE_EXAMPLES = {"manager_role": "@Schedulers", "viewer_role": "@Editors"}
+
+
+def _check_granted_role(
+    guild: discord.Guild, role_id: int, option: str, rights: str, holders: str
+) -> int:
+    """A role Cadence grants rights to must be one of this guild's, given to chosen members:
+    not @everyone (every member would get the rights), not an integration's role."""
+    example = f"{option}: {_ROLE_EXAMPLES[option]}"
     role = guild.get_role(role_id)
     if role is None:
-        raise ScheduleError(
-            f"manager_role: role {role_id} is not in this server.",
-            example="manager_role: @Schedulers",
-        )
+        raise ScheduleError(f"{option}: role {role_id} is not in this server.", example=example)
     if role.is_default():
         raise ScheduleError(
-            "@everyone can't be the manager role: it would let every member manage tasks. "
-            "Pick a role given to the people who schedule posts.",
-            example="manager_role: @Schedulers",
+            f"@everyone can't be the {option.replace('_', ' ')}: it would let every member "
+            f"{rights}. Pick a role given to {holders}.",
+            example=example,
         )
     if role.managed:
         raise ScheduleError(
             f"{role.mention} is managed by an integration and can't be given to members. "
             "Pick another role.",
-            example="manager_role: @Schedulers",
+            example=example,
         )
     return role.id
 
@@ -230,18 +251,20 @@ def approve_mentions(
 
 def check_import_entries(
     guild: discord.Guild, member: discord.Member, tasks: Sequence[NewTask], policy: MentionPolicy
-) -> tuple[list[str], list[NewTask]]:
+) -> tuple[list[ImportProblem], list[NewTask]]:
     """Channels must exist here and take our posts; mentions must be the importer's to make.
-    Returns the problems, and the tasks with their destinations and approved mentions as
-    this server and this member make them (a file's claims are never kept)."""
-    errors: list[str] = []
+    `tasks` are a whole planned import, in the document's order. Returns the problems, and
+    the tasks with their destinations and approved mentions as this server and this member
+    make them (a file's claims are never kept)."""
+    problems: list[ImportProblem] = []
     checked: list[NewTask] = []
     for number, new in enumerate(tasks, start=1):
         try:
             checked.append(check_import_entry(guild, member, new, policy))
         except ScheduleError as exc:
-            errors.append(f"Entry {number} ({new.name}): {exc.message}")
-    return errors, checked
+            message = f"Entry {number} ({new.name}): {exc.message}"
+            problems.append(ImportProblem(entry_field(number - 1, exc), message))
+    return problems, checked
 
 
 def check_import_entry(

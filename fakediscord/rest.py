@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
-from fakediscord import errors, rest_channels, rest_commands, rest_webhooks
+from fakediscord import errors, oauth2, rest_channels, rest_commands, rest_webhooks
 from fakediscord.errors import DiscordError
 from fakediscord.faults import Fault
 from fakediscord.messages import UploadedFile
-from fakediscord.payloads import application_payload, bot_user_payload
+from fakediscord.payloads import application_payload, bot_user_payload, user_payload
 from fakediscord.routing import (
     BODY_KEY,
     FD_KEY,
@@ -40,7 +40,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _TOKEN_ROUTES = (
     re.compile(r"^/interactions/\d+/[^/]+/callback$"),
     re.compile(r"^/webhooks/\d+/[^/]+(/.*)?$"),
+    re.compile(r"^/oauth2/token(/revoke)?$"),  # the client authenticates in the body
 )
+_BEARER_ROUTES = frozenset({"/users/@me", "/users/@me/guilds"})
+"""Routes an OAuth2 bearer token may read (their handlers check it)."""
 
 
 @dataclass
@@ -67,8 +70,8 @@ class RecordedRequest:
 
 
 async def _parse_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
-    if not request.can_read_body:
-        return None, []
+    if not request.can_read_body or request.content_type == oauth2.FORM:
+        return None, []  # a form body is read by its handler (the OAuth2 token endpoint)
     if request.content_type.startswith("multipart/"):
         payload: Any = None
         files: list[UploadedFile] = []
@@ -177,10 +180,11 @@ async def _handle_api(
     routing_error = getattr(request.match_info, "http_exception", None)
     if routing_error is not None:
         raise routing_error
-    if not any(p.match(route) for p in _TOKEN_ROUTES):
-        header = request.headers.get("Authorization", "")
-        if header != f"Bot {fd.world.token}":
-            raise errors.unauthorized()
+    header = request.headers.get("Authorization", "")
+    bearer = route in _BEARER_ROUTES and header.startswith("Bearer ")
+    exempt = bearer or any(p.match(route) for p in _TOKEN_ROUTES)
+    if not exempt and header != f"Bot {fd.world.token}":
+        raise errors.unauthorized()
     limit_headers: dict[str, str] = {}
     limited: DiscordError | None = None
     if fd.settings.rate_limits:
@@ -216,7 +220,10 @@ async def _handle_api(
 
 
 async def get_me(request: web.Request) -> web.Response:
-    """GET /users/@me."""
+    """GET /users/@me: the bot, or with an OAuth2 bearer token its user."""
+    user = oauth2.oauth_user(request)
+    if user is not None:
+        return json_response(user_payload(user))
     return json_response(bot_user_payload(fd_of(request).world))
 
 
@@ -275,6 +282,7 @@ def build_app(fd: FakeDiscord) -> web.Application:
     app.router.add_get(f"{api}/applications/@me", get_application)
     app.router.add_get(f"{api}/gateway", get_gateway)
     app.router.add_get(f"{api}/gateway/bot", get_gateway_bot)
+    oauth2.register(app, api)
     rest_commands.register(app, api)
     rest_channels.register(app, api)
     rest_webhooks.register(app, api)

@@ -17,6 +17,7 @@ from fakediscord.interactions import Callback, InteractionRegistry
 from fakediscord.messages import MessageStore, StoredMessage
 from fakediscord.models import Channel, Member, Role
 from fakediscord.notify import Notifier
+from fakediscord.oauth2 import OAuth2
 from fakediscord.payloads import (
     channel_payload,
     member_payload,
@@ -49,6 +50,8 @@ class FakeDiscord(TestAPI):
         self.commands = CommandRegistry(self.world)
         self.interactions = InteractionRegistry(self.store, self.notifier)
         self.faults = FaultInjector()
+        #: The application's OAuth2 (web login): ``fd.oauth2.approve_as(member)`` and more.
+        self.oauth2 = OAuth2(self.world, self.clock)
         self.rate_limiter = RateLimiter(self.clock, self.settings)
         self.requests: list[RecordedRequest] = []
         #: Unexpected exceptions inside the emulator (answered 400, code -1); should stay empty.

@@ -2,13 +2,15 @@
 
 fakediscord runs in the same process with a demo server; the real bot connects to it over
 real sockets; a prompt lets you type slash commands, click buttons, fill forms, and watch
-the posts arrive.
+the posts arrive. The web dashboard runs too (WEB_PORT, default 8080, or a free port when
+that one is taken), and its "Log in with Discord" approves you as the demo server's admin.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -27,7 +29,11 @@ _PASSED_THROUGH = (
     "CATCH_UP_MAX",
     "HISTORY_PER_TASK",
     "MAX_CONSECUTIVE_FAILURES",
+    "WEB_HOST",
+    "PUBLIC_URL",
+    "API_RATE_PER_SECOND",
 )
+DEFAULT_WEB_PORT = 8080
 
 
 class _FixedIds:
@@ -40,6 +46,20 @@ class _FixedIds:
     def next(self) -> int:
         self.last += 1
         return self.last
+
+
+def web_port(host: str, wanted: str | None) -> str:
+    """WEB_PORT when set; else 8080 if it is free on `host`, else any free port."""
+    if wanted:
+        return wanted
+    for port in (DEFAULT_WEB_PORT, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return str(probe.getsockname()[1])
+    raise OSError(f"no free port on {host}")
 
 
 def build_world() -> tuple[World, Any, Any]:
@@ -66,10 +86,13 @@ async def run_sandbox(db_path: str | None = None) -> int:
     from cogs.running import running
     from config import load_settings
     from sandbox.repl import Repl, read_stdin
+    from serving import build_web_servers, public_url, start_web_servers, stop_web_servers
     from storage import Database
+    from telemetry import Metrics
 
     world, guild, you = build_world()
     fd = await FakeDiscord.start(world)
+    fd.oauth2.approve_as(you)  # "Log in with Discord" on the sandbox's dashboard: you, the admin
     scratch = tempfile.TemporaryDirectory(prefix="cadence-sandbox-") if db_path is None else None
     path = Path(db_path) if db_path else Path(scratch.name) / "sandbox.db"  # type: ignore[union-attr]
     env = {k: v for k, v in os.environ.items() if k in _PASSED_THROUGH}
@@ -77,11 +100,18 @@ async def run_sandbox(db_path: str | None = None) -> int:
         DEV_GUILD_ID=str(guild.id),
         DEV_CHANNEL_ID=str(guild.channel_named("dev").id),
         DATABASE_PATH=str(path),
+        DISCORD_API_BASE=fd.url,
+        DISCORD_CLIENT_SECRET=fd.oauth2.client_secret,
     )
+    env["WEB_PORT"] = web_port(env.get("WEB_HOST", "127.0.0.1"), os.environ.get("WEB_PORT"))
     settings = load_settings(env, env_file=None, sandbox=True)
     database = await Database.open(path)
-    bot = CadenceBot(settings, database, guild_ready_timeout=0.1)
+    metrics = Metrics()
+    bot = CadenceBot(settings, database, guild_ready_timeout=0.1, metrics=metrics)
+    web_servers = build_web_servers(settings, bot, database, metrics)
     try:
+        if not await start_web_servers(web_servers):
+            return 2
         async with running(bot, fd.token, api_base=fd.url, ready_timeout=15):
             print(
                 "Cadence sandbox: a local Discord server “Sandbox” with #general (thread: "
@@ -91,8 +121,14 @@ async def run_sandbox(db_path: str | None = None) -> int:
                 "message:hello",
                 flush=True,
             )
+            print(
+                f"Dashboard: {public_url(settings)}/ (Log in with Discord signs you in as the "
+                "sandbox's admin)",
+                flush=True,
+            )
             await Repl(fd, guild, you, sys.stdout, read_stdin).run()
     finally:
+        await stop_web_servers(web_servers)
         await database.close()
         await fd.stop()
         if scratch is not None:

@@ -171,13 +171,19 @@ class TaskControl:
         return fixed_instant(wall, load_zone(await self._zones.zone_for(candidate)))
 
     async def import_tasks(
-        self, replaced: Sequence[Task], new: Sequence[NewTask], *, actor_id: int | None
+        self,
+        replaced: Sequence[Task],
+        new: Sequence[NewTask],
+        *,
+        actor_id: int | None,
+        via: str | None = None,
     ) -> list[Task]:
-        """Delete `replaced` and create `new`, all or nothing (an import)."""
+        """Delete `replaced` and create `new`, all or nothing (an import); `via` names the
+        door in each audit entry, as for `create`."""
         async with self._transaction():
             for old in replaced:
-                await self.delete(old, actor_id=actor_id)
-            return [await self.create(task, actor_id=actor_id) for task in new]
+                await self.delete(old, actor_id=actor_id, via=via)
+            return [await self.create(task, actor_id=actor_id, via=via) for task in new]
 
     async def pause(
         self, task: Task, *, actor_id: int | None, reason: str = "paused", via: str | None = None

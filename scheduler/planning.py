@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from scheduler.triggers import Schedule, schedule_from_spec
-from storage import CatchUp, Task, TaskKind
+from storage import CatchUp, Task, TaskKind, TaskStatus
 
 ENUMERATE_CAP = 1000
 """Most missed instants listed one by one for a task; beyond that they are only counted."""
@@ -37,6 +37,16 @@ def schedule_for_task(task: Task, zone: str) -> Schedule:
     return schedule_from_spec(
         str(task.kind), task.spec, zone, anchor=anchor, start=task.start_at, end=task.end_at
     )
+
+
+def upcoming_runs(task: Task, zone: str, count: int) -> list[datetime]:
+    """The next `count` instants of a stored task, as every door lists them: its stored next
+    run, then what its schedule gives after that. None for a task that is not active (it
+    will not run until resumed)."""
+    if task.status != TaskStatus.ACTIVE or task.next_run_at is None or count < 1:
+        return []
+    schedule = schedule_for_task(task, zone)
+    return [task.next_run_at, *schedule.upcoming(task.next_run_at, count - 1)]
 
 
 def plan(

@@ -23,6 +23,8 @@ __all__ = [
     "MAX_FILE_BYTES",
     "VERSION",
     "ImportPlan",
+    "ImportProblem",
+    "entry_field",
     "export_entry",
     "export_tasks",
     "plan_import",
@@ -33,17 +35,35 @@ VERSION = 1
 MAX_FILE_BYTES = 1_000_000
 
 
+@dataclass(frozen=True, slots=True)
+class ImportProblem:
+    """One reason an import cannot be done: ``message`` in the words `/schedule import` shows
+    (``Entry 4 (name): …``, entries counted from 1), ``field`` where in the document it is
+    (``tasks[3]``, ``tasks[3].name``, ``format``…; list indexes counted from 0, as in JSON)."""
+
+    field: str
+    message: str
+
+
 @dataclass(slots=True)
 class ImportPlan:
     """What an import would write, or why it cannot."""
 
     tasks: list[NewTask] = field(default_factory=list)
     replaces: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    problems: list[ImportProblem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[str]:
+        """The problems' messages, as `/schedule import` lists them."""
+        return [problem.message for problem in self.problems]
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.problems
+
+    def refuse(self, field_name: str, message: str) -> None:
+        self.problems.append(ImportProblem(field_name, message))
 
 
 def export_tasks(tasks: Iterable[Task], *, guild_id: int, at: datetime) -> dict[str, Any]:
@@ -99,29 +119,33 @@ def plan_import(
     """Check every entry; the plan holds NewTasks only when nothing is wrong."""
     result = ImportPlan()
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        result.errors.append(
+        result.refuse(
+            "format",
             'This is not a Cadence export: the file must be JSON with "format": '
-            f'"{FORMAT}". Make one with /schedule export.'
+            f'"{FORMAT}". Make one with /schedule export.',
         )
         return result
     if document.get("version") != VERSION:
-        result.errors.append(
+        result.refuse(
+            "version",
             f"Unsupported export version {document.get('version')!r}; "
-            f"this Cadence reads version {VERSION}."
+            f"this Cadence reads version {VERSION}.",
         )
         return result
     entries = document.get("tasks")
     if not isinstance(entries, list) or not entries:
-        result.errors.append('The file has no tasks (a non-empty "tasks" list).')
+        result.refuse("tasks", 'The file has no tasks (a non-empty "tasks" list).')
         return result
     context = EntryContext(guild_id, actor_id, now, default_zone, min_interval_seconds)
     existing = {name.casefold() for name in existing_names}
     seen: set[str] = set()
     for number, entry in enumerate(entries, start=1):
         label = f"Entry {number}"
+        where = f"tasks[{number - 1}]"
         try:
             if not isinstance(entry, dict):
                 raise ScheduleError("is not an object")
+            where = f"tasks[{number - 1}].name"
             name = entry_name(entry)
             label = f"Entry {number} ({name})"
             if name.casefold() in seen:
@@ -131,17 +155,30 @@ def plan_import(
                 if not replace:
                     raise ScheduleError("a task with this name already exists (use replace:true)")
                 result.replaces.append(name)
+            where = f"tasks[{number - 1}]"
             result.tasks.append(new_task_of(entry, name, context))
         except ScheduleError as exc:
-            result.errors.append(f"{label}: {exc.message}")
+            if not where.endswith(".name"):
+                where = entry_field(number - 1, exc)
+            result.refuse(where, f"{label}: {exc.message}")
         except (TypeError, ValueError, KeyError, OverflowError) as exc:
-            result.errors.append(f"{label}: malformed ({type(exc).__name__}: {str(exc)[:100]})")
+            result.refuse(where, f"{label}: malformed ({type(exc).__name__}: {str(exc)[:100]})")
     total = len(existing) - len(result.replaces) + len(result.tasks)
-    if not result.errors and total > max_tasks:
-        result.errors.append(
-            f"Importing would make {total} tasks; this server may have at most {max_tasks}."
+    if result.ok and total > max_tasks:
+        result.refuse(
+            "tasks",
+            f"Importing would make {total} tasks; this server may have at most {max_tasks}.",
         )
-    if result.errors:
+    if result.problems:
         result.tasks.clear()
         result.replaces.clear()
     return result
+
+
+def entry_field(index: int, error: ScheduleError) -> str:
+    """Where in an import document the problem `error` of entry `index` (from 0) is:
+    ``tasks[3]``, or deeper (``tasks[3].spec``) when the error names its part of the entry."""
+    if not error.field:
+        return f"tasks[{index}]"
+    part = error.field
+    return f"tasks[{index}]{part}" if part.startswith("[") else f"tasks[{index}].{part}"

@@ -64,6 +64,7 @@ from storage.payloads import (
 from storage.postgres import PostgresDatabase  # registers the backend with Database.open
 from storage.repositories import Repositories
 from storage.runs import RunRepository
+from storage.sessions import SEEN_EVERY, SessionRepository, WebSession
 from storage.sqlite import SqliteDatabase  # registers the backend with Database.open
 from storage.state import StateRepository
 from storage.tasks import GUILD_LEFT_REASON, UPDATABLE_FIELDS, ScheduleIndex, TaskRepository
@@ -72,6 +73,7 @@ from storage.timeconv import from_ms, to_ms
 __all__ = [
     "GUILD_LEFT_REASON",
     "NO_MENTIONS",
+    "SEEN_EVERY",
     "SETTING_DEFAULTS",
     "TOUCH_EVERY",
     "UNSET",
@@ -115,6 +117,7 @@ __all__ = [
     "RunTrigger",
     "ScheduleIndex",
     "SchemaTooNewError",
+    "SessionRepository",
     "SqliteDatabase",
     "StaleTaskError",
     "StateRepository",
@@ -127,6 +130,7 @@ __all__ = [
     "TaskUpdate",
     "ThreadDestination",
     "Variant",
+    "WebSession",
     "WebhookDestination",
     "from_ms",
     "latest_version",

@@ -182,6 +182,14 @@ def audit_from_row(row: sqlite3.Row) -> AuditEntry:
     )
 
 
+def _absent_before_upgrade(row: sqlite3.Row, column: str) -> Any:
+    """A column a later migration added: None on a database read before that upgrade."""
+    try:
+        return row[column]
+    except (IndexError, KeyError):
+        return None
+
+
 def guild_settings_from_row(row: sqlite3.Row) -> GuildSettings:
     """Build GuildSettings from a ``SELECT *`` row of ``guild_settings``."""
     return GuildSettings(
@@ -190,6 +198,7 @@ def guild_settings_from_row(row: sqlite3.Row) -> GuildSettings:
         dev_channel_id=row["dev_channel_id"],
         alert_channel_id=row["alert_channel_id"],
         manager_role_id=row["manager_role_id"],
+        viewer_role_id=_absent_before_upgrade(row, "viewer_role_id"),
         summary_cron=row["summary_cron"],
         summary_channel_id=row["summary_channel_id"],
         mention_policy=MentionPolicy(row["mention_policy"]),

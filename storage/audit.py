@@ -16,6 +16,9 @@ __all__ = ["AuditRepository"]
 
 log = logging.getLogger(__name__)
 
+_ID_CEILING = 2**63 - 1
+"""Above every id: the first page of a listing paged by descending id."""
+
 
 class AuditRepository:
     """The audit trail. It has no foreign key to tasks: a deleted task's trail remains."""
@@ -56,6 +59,30 @@ class AuditRepository:
         """
         rows = await self._db.fetch_all(query, (guild_id, limit))
         return [audit_from_row(row) for row in rows]
+
+    async def page_for_guild(
+        self,
+        guild_id: int,
+        *,
+        before_id: int | None = None,
+        task_id: int | None = None,
+        limit: int = 50,
+    ) -> list[AuditEntry]:
+        """One page of the guild's entries (only ``task_id``'s when given), newest first by
+        id, after a page ending at ``before_id``; entries added meanwhile never shift it."""
+        upper = _ID_CEILING if before_id is None else before_id
+        if task_id is None:
+            query = """
+                SELECT * FROM audit WHERE guild_id = ? AND id < ? ORDER BY id DESC LIMIT ?
+            """
+            params: tuple[int, ...] = (guild_id, upper, limit)
+        else:
+            query = """
+                SELECT * FROM audit WHERE guild_id = ? AND task_id = ? AND id < ?
+                ORDER BY id DESC LIMIT ?
+            """
+            params = (guild_id, task_id, upper, limit)
+        return [audit_from_row(row) for row in await self._db.fetch_all(query, params)]
 
     async def last_for_task(self, task_id: int) -> AuditEntry | None:
         """The task's latest entry ("last change" in ``/schedule show``)."""

@@ -20,6 +20,7 @@ SETTING_DEFAULTS: dict[str, Any] = {
     "dev_channel_id": None,
     "alert_channel_id": None,
     "manager_role_id": None,
+    "viewer_role_id": None,
     "summary_cron": None,
     "summary_channel_id": None,
     "mention_policy": MentionPolicy.CREATOR,

@@ -102,6 +102,7 @@ class GuildSettings:
     dev_channel_id: int | None = None
     alert_channel_id: int | None = None
     manager_role_id: int | None = None
+    viewer_role_id: int | None = None  # read-only on the dashboard and API
     summary_cron: str | None = None
     summary_channel_id: int | None = None
     mention_policy: MentionPolicy = MentionPolicy.CREATOR
@@ -249,6 +250,10 @@ class RunStats:
     unknown: int
     last_error: str | None
     last_ok_at: datetime | None
+    lateness_p50_ms: int | None = None
+    """How late runs started (ok, failed or unknown ones), median; None without any."""
+    lateness_p99_ms: int | None = None
+    lateness_max_ms: int | None = None
 
     @property
     def success_rate(self) -> float | None:

@@ -11,6 +11,7 @@ from storage.guilds import GuildSettingsRepository
 from storage.idempotency import IdempotencyRepository
 from storage.notices import NoticeRepository
 from storage.runs import RunRepository
+from storage.sessions import SessionRepository
 from storage.state import StateRepository
 from storage.tasks import TaskRepository
 
@@ -29,6 +30,7 @@ class Repositories:
     state: StateRepository
     api_tokens: ApiTokenRepository
     idempotency: IdempotencyRepository
+    sessions: SessionRepository
 
     @classmethod
     def over(cls, database: Database) -> Repositories:
@@ -41,4 +43,5 @@ class Repositories:
             state=StateRepository(database),
             api_tokens=ApiTokenRepository(database),
             idempotency=IdempotencyRepository(database),
+            sessions=SessionRepository(database),
         )

@@ -35,6 +35,8 @@ _PRUNE = """
             FROM {runs} AS pruned) AS ranked
         WHERE rank > ?)
 """
+_ID_CEILING = 2**63 - 1
+"""Above every id: the first page of a listing paged by descending id."""
 _ROWS_PER_INSERT = 500  # four parameters a row, well under SQLite's variable limit
 
 
@@ -250,6 +252,21 @@ class RunRepository:
         rows = await self._db.fetch_all(query, (task_id, limit))
         return [run_from_row(row) for row in rows]
 
+    async def page_for_task(
+        self, task_id: int, *, before_id: int | None = None, limit: int = 50
+    ) -> list[Run]:
+        """One page of the task's runs, newest first by id, after a page ending at
+        ``before_id``. Paging by id (not by instant) keeps pages stable while runs are added:
+        a new run has a larger id, so it never shifts what later pages hold."""
+        query = """
+            SELECT * FROM runs WHERE task_id = ? AND id < ?
+            ORDER BY id DESC
+            LIMIT ?
+        """
+        upper = _ID_CEILING if before_id is None else before_id
+        rows = await self._db.fetch_all(query, (task_id, upper, limit))
+        return [run_from_row(row) for row in rows]
+
     async def stats(self, task_id: int) -> RunStats:
         """Counts over the task's retained history, its last error and last success."""
         query = """
@@ -268,6 +285,13 @@ class RunRepository:
         """
         row = await self._db.fetch_one(query, (task_id,))
         assert row is not None  # an aggregate always yields one row
+        query = """
+            SELECT late_by_ms FROM runs
+            WHERE task_id = ? AND late_by_ms IS NOT NULL
+              AND status NOT IN ('running', 'missed', 'skipped')
+            ORDER BY late_by_ms
+        """
+        lateness = [r[0] for r in await self._db.fetch_all(query, (task_id,))]
         return RunStats(
             total=row[0],
             ok=row[1],
@@ -277,6 +301,9 @@ class RunRepository:
             unknown=row[5],
             last_error=row[6],
             last_ok_at=from_ms_or_none(row[7]),
+            lateness_p50_ms=nearest_rank(lateness, 50),
+            lateness_p99_ms=nearest_rank(lateness, 99),
+            lateness_max_ms=lateness[-1] if lateness else None,
         )
 
     async def recent_counts(self, since: datetime, guild_id: int | None = None) -> dict[str, int]:
@@ -320,3 +347,12 @@ class RunRepository:
         deleted = await self._db.execute(query, (max(keep, 0),))
         log.info("Pruned %d runs beyond the newest %d per task", deleted, keep)
         return deleted
+
+
+def nearest_rank(ordered: Sequence[int], percent: int) -> int | None:
+    """The nearest-rank percentile of an ascending list (None when it is empty): a value
+    that was observed, never an interpolation."""
+    if not ordered:
+        return None
+    rank = max(1, -(-len(ordered) * percent // 100))
+    return ordered[rank - 1]

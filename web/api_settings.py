@@ -14,7 +14,7 @@ from typing import Any
 import discord
 from aiohttp import web
 
-from discordside.checks import check_manager_role, check_setting_channel
+from discordside.checks import check_manager_role, check_setting_channel, check_viewer_role
 from scheduler.errors import ScheduleError
 from scheduler.guild_config import (
     GuildConfig,
@@ -32,7 +32,8 @@ __all__ = ["OPENAPI_PATHS", "SettingsRoutes", "settings_object"]
 
 PATH = "/api/v1/guilds/{guild_id}/settings"
 CHANNELS = ("dev_channel_id", "alert_channel_id", "summary_channel_id")
-WRITABLE = ("timezone", *CHANNELS, "manager_role_id", "summary_cron", "mention_policy")
+ROLES = ("manager_role_id", "viewer_role_id")
+WRITABLE = ("timezone", *CHANNELS, *ROLES, "summary_cron", "mention_policy")
 READ_ONLY = ("effective_timezone", "updated_at")
 
 
@@ -124,6 +125,7 @@ def settings_object(settings: GuildSettings, effective_zone: str) -> dict[str, A
         "dev_channel_id": snowflake(settings.dev_channel_id),
         "alert_channel_id": snowflake(settings.alert_channel_id),
         "manager_role_id": snowflake(settings.manager_role_id),
+        "viewer_role_id": snowflake(settings.viewer_role_id),
         "summary_cron": settings.summary_cron,
         "summary_channel_id": snowflake(settings.summary_channel_id),
         "mention_policy": settings.mention_policy.value,
@@ -143,11 +145,13 @@ def _setting(guild: discord.Guild, key: str, value: str, zone: str) -> Any:
         raise ScheduleError(_expected(key))
     if key == "manager_role_id":
         return check_manager_role(guild, int(value))
+    if key == "viewer_role_id":
+        return check_viewer_role(guild, int(value))
     return check_setting_channel(guild, int(value), key)
 
 
 def _expected(key: str) -> str:
-    if key == "manager_role_id":
+    if key in ROLES:
         return "must be a role id (digits, as a string) or null"
     if key in CHANNELS:
         return "must be a channel id (digits, as a string) or null"
@@ -174,6 +178,7 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         "dev_channel_id": _ID,
         "alert_channel_id": _ID,
         "manager_role_id": _ID,
+        "viewer_role_id": _ID,
         "summary_cron": {**_TEXT, "description": "When the overview posts; null: never"},
         "summary_channel_id": _ID,
         "mention_policy": {"type": "string", "enum": ["creator", "none"]},

@@ -24,16 +24,16 @@ from scheduler.transfer import export_entry
 from storage import (
     DuplicateTaskError,
     NewTask,
-    Run,
     StaleTaskError,
     Task,
     TaskNotFoundError,
     TaskUpdate,
 )
 from storage.payloads import encode_embed
+from web.api_history import run_object
 from web.api_task_writes_openapi import OPENAPI_PATHS
-from web.api_tasks import iso, not_found_task, path_id, task_etag, task_object
-from web.auth import ApiAuth, Caller, not_found_guild
+from web.api_tasks import not_found_task, path_id, task_etag, task_object
+from web.auth import ApiAuth, Caller, caller_member
 from web.http_rules import (
     MERGE_PATCH_TYPES,
     check_if_match,
@@ -47,11 +47,10 @@ from web.task_input import (
     READ_ONLY_FIELDS,
     TaskInputChecker,
     invalid,
-    member_of,
     refuse_fields,
 )
 
-__all__ = ["OPENAPI_PATHS", "TaskWriteRoutes", "run_object"]
+__all__ = ["OPENAPI_PATHS", "TaskWriteRoutes"]
 
 _TASK = "/api/v1/guilds/{guild_id}/tasks/{task_id}"
 _EDITABLE = (
@@ -71,22 +70,6 @@ _SERVER_SET = tuple(field for field in READ_ONLY_FIELDS if field != "status")
 """What a POST may not send: a task's status starts active, as an import's does."""
 
 Action = Callable[[web.Request, Caller, Task], Awaitable[web.Response]]
-
-
-def run_object(run: Run) -> dict[str, Any]:
-    """A run as the API shows it: its outcome and where it posted."""
-    return {
-        "id": str(run.id),
-        "task_id": str(run.task_id),
-        "trigger": str(run.trigger),
-        "status": str(run.status),
-        "scheduled_for": iso(run.scheduled_for),
-        "started_at": iso(run.started_at),
-        "finished_at": iso(run.finished_at),
-        "attempts": run.attempts,
-        "error": run.error,
-        "message_ids": [str(m) for m in run.message_ids],
-    }
 
 
 class TaskWriteRoutes:
@@ -123,8 +106,8 @@ class TaskWriteRoutes:
 
     async def _create(self, caller: Caller, body: Any) -> web.Response:
         refused = refuse_fields(body, read_only=_SERVER_SET, what="task")
-        guild = self._guild(caller)
-        member = await member_of(guild, caller.member_id)
+        member = await caller_member(self._client, caller)
+        guild = member.guild
         now = self._services.clock.now()
         new = await self._input.check(guild, member, body, now=now, refused=refused)
         await self._input.check_room(guild.id)
@@ -146,8 +129,8 @@ class TaskWriteRoutes:
         check_if_match(request.headers.get("If-Match"), task_etag(task))
         patch = await read_json_body(request, media_types=MERGE_PATCH_TYPES)
         refused = refuse_fields(patch, read_only=READ_ONLY_FIELDS, what="merge patch")
-        guild = self._guild(caller)
-        member = await member_of(guild, caller.member_id)
+        member = await caller_member(self._client, caller)
+        guild = member.guild
         merged = merge_patch(export_entry(task), patch)
         now = self._services.clock.now()
         new = await self._input.check(
@@ -240,12 +223,6 @@ class TaskWriteRoutes:
         if task is None:
             raise not_found_task()
         return caller, task
-
-    def _guild(self, caller: Caller) -> discord.Guild:
-        guild = self._client.get_guild(caller.guild_id)
-        if guild is None:
-            raise not_found_guild()
-        return guild
 
     async def _write(self, change: Callable[[], Awaitable[Any]]) -> Any:
         """Run a change, answering what storage refuses as the slash commands would."""

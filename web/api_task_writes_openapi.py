@@ -108,6 +108,7 @@ _RUN = {
         "scheduled_for": {"type": "string", "format": "date-time"},
         "started_at": {"type": ["string", "null"], "format": "date-time"},
         "finished_at": {"type": ["string", "null"], "format": "date-time"},
+        "lateness_seconds": {"type": ["number", "null"]},
         "attempts": {"type": "integer"},
         "error": {"type": ["string", "null"]},
         "message_ids": {"type": "array", "items": {"type": "string"}},

@@ -143,5 +143,7 @@ async def read_json_body(
         )
     try:
         return json.loads(raw)
+    except RecursionError:
+        raise Problem(400, "The body is nested too deeply.", kind="malformed-json") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise Problem(400, f"The body is not valid JSON: {exc}.", kind="malformed-json") from None

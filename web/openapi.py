@@ -25,6 +25,7 @@ TAGS: dict[str, str] = {
     "History": "What a task did and will do: runs, stats, upcoming instants; the audit log.",
     "Transfer": "Export and import a server's tasks as one document.",
     "Guild": "The server: channels a task may post in, summary, status, settings.",
+    "API tokens": "The server's API tokens, managed from the dashboard (a signed-in session).",
     "Meta": "This description, as JSON and as a page.",
 }
 """The tags operations use (each operation names one of these), in the order the page shows

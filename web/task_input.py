@@ -26,7 +26,6 @@ __all__ = [
     "READ_ONLY_FIELDS",
     "TaskInputChecker",
     "invalid",
-    "member_of",
     "refuse_fields",
 ]
 
@@ -76,14 +75,6 @@ def refuse_fields(body: Any, *, read_only: Iterable[str], what: str) -> list[Fie
         elif key not in ENTRY_FIELDS and key not in READ_ONLY_FIELDS:
             problems.append(FieldError(str(key)[:100], "is not a field of a task"))
     return problems
-
-
-async def member_of(guild: discord.Guild, member_id: int) -> discord.Member:
-    """The member whose rights a request carries (authorization checked they are here)."""
-    member = guild.get_member(member_id)
-    if member is None:
-        member = await guild.fetch_member(member_id)
-    return member
 
 
 class TaskInputChecker:

@@ -174,6 +174,21 @@ async def test_settings_round_trip_and_audit_as_the_tokens_creator(api: Api) -> 
     assert stored.dev_channel_id is None and stored.timezone is None
 
 
+async def test_the_viewer_role_is_a_setting_with_the_slash_commands_rule(api: Api) -> None:
+    s = api.app.scene
+    writer = await api.token("deploys", "write")
+    status, after, _ = await patch(api, writer, {"viewer_role_id": str(s.managers.id)})
+    assert status == 200, after
+    assert after["viewer_role_id"] == str(s.managers.id)
+    stored = await api.app.bot.services.guild_config.get(s.guild.id)
+    assert stored.viewer_role_id == s.managers.id
+    status, refused, _ = await patch(api, writer, {"viewer_role_id": str(s.guild.everyone.id)})
+    assert status == 422, refused
+    assert [e["field"] for e in refused["errors"]] == ["viewer_role_id"]
+    status, cleared, _ = await patch(api, writer, {"viewer_role_id": None})
+    assert status == 200 and cleared["viewer_role_id"] is None
+
+
 @pytest.mark.parametrize(
     ("body", "field", "fragment"),
     [

@@ -259,6 +259,7 @@ async def test_config_without_options_shows_the_defaults(app: App) -> None:
         "Dev channel": "not set: notices wait in /scheduler status",
         "Alert channel": "not set (the dev channel is used)",
         "Manager role": "not set (Manage Server only)",
+        "Viewer role": "not set (no read-only access)",
         "Overview schedule": "off",
         "Overview channel": "not set (the dev channel is used)",
         "Mention policy": "creator (default): what the task's creator may ping",

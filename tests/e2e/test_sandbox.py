@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,3 +97,55 @@ def test_sandbox_keeps_its_database_with_db(tmp_path: Path) -> None:
     assert first.returncode == 0 and "Scheduled: kept" in first.stdout
     second = run_sandbox("/schedule list\n", tmp_path, "--db", str(db))
     assert "kept · ▶ active" in second.stdout
+
+
+async def test_the_sandbox_serves_the_dashboard_and_logs_you_in_as_its_admin(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DEV_", "WEB_"))}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "bot.py"),
+        "--sandbox",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert process.stdout is not None and process.stdin is not None
+    try:
+        seen = []
+        while not any(line.startswith("Dashboard: ") for line in seen):
+            line = await asyncio.wait_for(process.stdout.readline(), 30)
+            assert line, "the sandbox ended before printing its dashboard's address:\n" + "".join(
+                seen
+            )
+            seen.append(line.decode())
+        url = next(line for line in seen if line.startswith("Dashboard: ")).split()[1]
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", url), url
+        # Cookies on an IP address need the "unsafe" jar; a browser keeps them as usual.
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(f"{url}login?next=/") as resp:
+                assert resp.status == 200, await resp.text()
+                assert str(resp.url) == url  # approved by the local Discord, then sent home
+            async with http.get(f"{url}auth/session") as resp:
+                session = await resp.json()
+                assert resp.status == 200, session
+            assert session["user"]["username"] == "you"
+            async with http.get(f"{url}auth/guilds") as resp:
+                guilds = await resp.json()
+                assert resp.status == 200, guilds
+            sandbox = [g for g in guilds["guilds"] if g["name"] == "Sandbox"]
+            assert len(sandbox) == 1 and sandbox[0]["access"] == "write", guilds
+            async with http.get(f"{url}api/v1/guilds/{sandbox[0]['id']}/tasks") as resp:
+                listed = await resp.json()
+                assert resp.status == 200, listed
+            assert listed == {"items": [], "next_cursor": None}
+        process.stdin.write(b"quit\n")
+        await process.stdin.drain()
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.harness import BotProcess
+from tests.e2e.harness import BotProcess, Scene
 
 pytestmark = pytest.mark.slow
 
@@ -48,6 +48,38 @@ async def test_health_and_readiness_are_served_while_the_bot_runs(bot: BotProces
         with pytest.raises(aiohttp.ClientConnectionError):
             await http.get(f"{base}/healthz")
     assert bot.fd.token not in bot.log()
+
+
+async def test_logging_in_with_discord_in_the_bot_process(bot: BotProcess, scene: Scene) -> None:
+    """bot.py wires the login: the client id is the application's, the secret is never
+    logged, and a session opened through fakediscord reads the admin's guild."""
+    port = free_port()
+    secret = bot.fd.oauth2.client_secret
+    await bot.start(WEB_PORT=str(port), DISCORD_CLIENT_SECRET=secret)
+    base = f"http://127.0.0.1:{port}"
+    bot.fd.oauth2.approve_as(scene.admin)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        await ready(http, f"{base}/readyz")
+        async with http.get(f"{base}/login", allow_redirects=False) as resp:
+            assert resp.status == 302
+            authorize = resp.headers["Location"]
+            login_cookie = resp.cookies["cadence_login"].value
+        assert authorize.startswith(f"{bot.fd.url}/oauth2/authorize?")
+        assert f"client_id={bot.fd.oauth2.client_id}" in authorize
+        async with http.get(authorize, allow_redirects=False) as resp:
+            back = resp.headers["Location"]
+        assert back.startswith(f"{base}/auth/callback?")
+        async with http.get(
+            back, headers={"Cookie": f"cadence_login={login_cookie}"}, allow_redirects=False
+        ) as resp:
+            assert resp.status == 302, await resp.text()
+            session = resp.cookies["cadence_session"].value
+        cookie = {"Cookie": f"cadence_session={session}"}
+        async with http.get(f"{base}/auth/guilds", headers=cookie) as resp:
+            body = await resp.json()
+        assert [g["name"] for g in body["guilds"]] == ["Cadence E2E"]
+        assert await bot.stop() == 0
+    assert secret not in bot.log() and session not in bot.log()
 
 
 async def test_a_busy_web_port_stops_start_up_with_exit_2(bot: BotProcess) -> None:

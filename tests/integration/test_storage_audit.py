@@ -68,3 +68,15 @@ async def test_naive_instant_is_refused(audit: AuditRepository) -> None:
     with pytest.raises(ValueError, match="naive"):
         await audit.add(GUILD, 1, 1, "created", {}, at=datetime(2026, 3, 1))
     assert await audit.for_guild(GUILD) == []
+
+
+async def test_guild_pages_by_id_with_an_optional_task_filter(audit: AuditRepository) -> None:
+    ids = [(await audit.add(GUILD, n % 2, 42, f"a{n}", {}, at=T0)).id for n in range(5)]
+    await audit.add(999, 1, 7, "elsewhere", {}, at=T0)
+    first = await audit.page_for_guild(GUILD, limit=2)
+    assert [e.id for e in first] == [ids[4], ids[3]]
+    await audit.add(GUILD, 1, 42, "later", {}, at=T0 - timedelta(days=1))  # never shifts pages
+    rest = await audit.page_for_guild(GUILD, before_id=first[-1].id, limit=10)
+    assert [e.id for e in rest] == [ids[2], ids[1], ids[0]]
+    odd = await audit.page_for_guild(GUILD, task_id=1, limit=10)
+    assert [e.action for e in odd] == ["later", "a3", "a1"]

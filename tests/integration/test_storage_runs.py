@@ -22,6 +22,7 @@ from storage import (
     TaskNotFoundError,
     TaskRepository,
 )
+from storage.runs import nearest_rank
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -181,6 +182,9 @@ async def test_stats_and_history(runs: RunRepository, task: Task) -> None:
         unknown=0,
         last_error="503 then timeout",
         last_ok_at=T0 + 2 * HOUR + timedelta(seconds=1),
+        lateness_p50_ms=12,
+        lateness_p99_ms=12,
+        lateness_max_ms=12,
     )
     assert stats.success_rate == 0.5
     history = await runs.list_for_task(task.id, 2)
@@ -337,3 +341,40 @@ async def test_prune_many_prunes_only_the_tasks_named(
     assert len(await runs.list_for_task(other.id, 100)) == 2
     assert len(await runs.list_for_task(third.id, 100)) == 5
     assert await runs.prune_many([], 2) == 0
+
+
+async def test_lateness_percentiles_leave_out_missed_skipped_and_running(
+    runs: RunRepository, task: Task
+) -> None:
+    for hour, late in enumerate([5, 1, 9, 3, 400]):
+        run = await runs.start(task.id, T0 + hour * HOUR, RunTrigger.SCHEDULE, T0)
+        await runs.finish(
+            run.id, RunStatus.OK, finished_at=T0, late_by_ms=late, attempts=1, error=None
+        )
+    await runs.record_many(task.id, [T0 - HOUR], RunStatus.MISSED, RunTrigger.CATCH_UP, T0)
+    await runs.start(task.id, T0 + 9 * HOUR, RunTrigger.SCHEDULE, T0)
+    stats = await runs.stats(task.id)
+    # Nearest rank over [1, 3, 5, 9, 400]: the median is observed, p99 is the worst.
+    assert (stats.lateness_p50_ms, stats.lateness_p99_ms, stats.lateness_max_ms) == (5, 400, 400)
+
+
+@pytest.mark.parametrize(
+    ("values", "percent", "expected"),
+    [([], 50, None), ([7], 99, 7), ([1, 2], 50, 1), ([1, 2, 3, 4], 50, 2), ([1, 2, 3], 99, 3)],
+    ids=["empty", "one", "two-median", "even-median", "p99"],
+)
+def test_nearest_rank(values: list[int], percent: int, expected: int | None) -> None:
+    assert nearest_rank(values, percent) == expected
+
+
+async def test_pages_by_id_stay_stable_while_runs_are_added(
+    db: Database, runs: RunRepository, task: Task
+) -> None:
+    other = await make_task(db, "other", OTHER)
+    made = [await finished(runs, task, T0 + n * HOUR, RunStatus.OK) for n in range(5)]
+    await finished(runs, other, T0, RunStatus.OK)
+    first = await runs.page_for_task(task.id, limit=2)
+    assert [r.id for r in first] == [made[4].id, made[3].id]
+    await finished(runs, task, T0 + 10 * HOUR, RunStatus.OK)  # arrives between two pages
+    rest = await runs.page_for_task(task.id, before_id=first[-1].id, limit=10)
+    assert [r.id for r in rest] == [made[2].id, made[1].id, made[0].id]

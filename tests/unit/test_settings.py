@@ -243,3 +243,15 @@ def test_the_database_password_never_shows(caplog: pytest.LogCaptureFixture) -> 
     with pytest.raises(SettingsError) as info:
         load({"DATABASE_URL": f"mysql://cadence:{password}@db.example/cadence"})
     assert password not in str(info.value)
+
+
+def test_the_dashboard_login_settings_keep_the_secret_hidden() -> None:
+    s = load({})
+    assert s.discord_client_id is None and not s.discord_client_secret
+    s = load({"DISCORD_CLIENT_ID": "123456789012345678", "DISCORD_CLIENT_SECRET": "shh-secret"})
+    assert s.discord_client_id == 123456789012345678
+    assert s.discord_client_secret.reveal() == "shh-secret"
+    assert "shh-secret" not in repr(s)
+    assert describe_settings(s)["discord_client_secret"] == "set"
+    with pytest.raises(SettingsError, match="DISCORD_CLIENT_ID"):
+        load({"DISCORD_CLIENT_ID": "not-an-id"})
