@@ -177,7 +177,7 @@ TASK: Schema = _object(
         "spec": _SPEC,
         "timezone": _ZONE,
         "catch_up": _CATCH_UP,
-        "status": _STATUS,
+        "status": dict(_STATUS, readOnly=True),
         "payload": _PAYLOAD_OUT,
         "destinations": {"type": "array", "items": _DESTINATION_OUT},
         "start_at": _nullable(_INSTANT),
@@ -197,7 +197,7 @@ TASK: Schema = _object(
         "start_at",
         "end_at",
         "max_runs",
-        *(key for key in _READ_ONLY if key != "version"),
+        *_READ_ONLY,
     ],
     additionalProperties=False,
     description="A task: its `/schedule export` entry (same names, same meaning) plus "
@@ -280,8 +280,10 @@ TASK_INPUT: Schema = _object(
 TASK_PATCH: Schema = _object(
     {key: _nullable(schema) for key, schema in _INPUT_FIELDS.items()},
     [],
+    additionalProperties=False,
     description="A JSON Merge Patch (RFC 7396) of the task's input fields: the keys sent "
-    "replace the task's, objects merge key by key, `null` removes (back to the default).",
+    "replace the task's, objects merge key by key, `null` removes (back to the default). "
+    "Read-only fields (`status`: use pause and resume) and unknown keys are refused.",
 )
 
 PROBLEM: Schema = _object(
