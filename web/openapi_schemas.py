@@ -126,7 +126,7 @@ _PAYLOAD_OUT = _object(
         "mentions": _object(
             {
                 "everyone": {"type": "boolean"},
-                "roles": {"type": "array", "items": {"type": "integer"}},
+                "roles": {"type": "array", "items": SNOWFLAKE},
                 "users": {"type": "boolean"},
             },
             ["everyone", "roles", "users"],

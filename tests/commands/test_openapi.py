@@ -210,3 +210,55 @@ async def test_a_merge_patch_may_be_sent_as_its_own_media_type(api: Api) -> None
         "PATCH", task, token, data="{}", headers={"Content-Type": "text/plain", "If-Match": "*"}
     )
     assert status == 415 and body["status"] == 415
+
+
+async def test_a_task_of_every_shape_reads_as_the_document_says(api: Api) -> None:
+    """Embeds, several messages, a published announcement channel, a thread and a webhook:
+    each part of the task object as created over HTTP conforms to `Task`."""
+    s = api.app.scene
+    document = build_document(api_paths())
+    token = await api.token("writer", "write")
+    entry = {
+        "name": "every shape",
+        "kind": "interval",
+        "spec": "2h",
+        "timezone": "Europe/Paris",
+        "catch_up": "all",
+        "start_at": "2026-12-04T10:00:00Z",
+        "end_at": "2040-01-01T00:00:00Z",
+        "max_runs": 5,
+        "payload": {
+            "rotation": "random",
+            "variants": [
+                {"content": f"hello <@&{s.managers.id}> and @everyone"},
+                {"embed": {"title": "T", "description": "D", "footer": "F", "color": 255}},
+            ],
+        },
+        "destinations": [
+            {"type": "channel", "channel_id": str(s.news.id), "publish": True},
+            {"type": "thread", "channel_id": str(s.general.id), "thread_id": str(s.thread.id)},
+            {"type": "webhook", "channel_id": str(s.dev.id), "name": "Herald"},
+        ],
+    }
+    assert validator(document, "TaskInput").is_valid(entry)
+    status, made, _ = await api.request(
+        "POST", f"/api/v1/guilds/{s.guild.id}/tasks", token, json=entry
+    )
+    assert status == 201, made
+    status, task, _ = await api.get(f"/api/v1/guilds/{s.guild.id}/tasks/{made['id']}", token)
+    assert status == 200 and task == made
+    assert not [str(e) for e in validator(document, "Task").iter_errors(task)]
+    assert {d["type"] for d in task["destinations"]} == {"channel", "thread", "webhook"}
+    assert task["payload"]["mentions"] == {
+        "everyone": True,
+        "roles": [str(s.managers.id)],
+        "users": True,
+    }
+    status, patched, _ = await api.request(
+        "PATCH",
+        f"/api/v1/guilds/{s.guild.id}/tasks/{made['id']}",
+        token,
+        json={"max_runs": 6},
+        headers={"If-Match": "*"},
+    )
+    assert status == 200 and patched["payload"] == task["payload"], patched
