@@ -192,9 +192,19 @@ def _type(document: dict[str, Any], schema: dict[str, Any]) -> str:
         if kind == "schemas":
             return f'<a href="#schema-{_e(name)}">{_e(name)}</a>'
         return _type(document, _resolve(document, schema))
+    if "properties" in schema and "type" not in schema:
+        schema = dict(schema, type="object")
     for key in ("anyOf", "oneOf"):
-        if key in schema:
+        if key in schema and "type" not in schema:
             return " | ".join(_type(document, s) for s in schema[key])
+        if key in schema and all(set(s) == {"required"} for s in schema[key]):
+            choices = " or ".join(
+                "+".join(f"<code>{_e(n)}</code>" for n in s["required"]) for s in schema[key]
+            )
+            return (
+                f"{_type(document, {k: v for k, v in schema.items() if k != key})}"
+                f" (with {'exactly one of' if key == 'oneOf' else 'any of'}: {choices})"
+            )
     if "allOf" in schema:
         return "object"
     types = schema.get("type", "any")
