@@ -192,6 +192,8 @@ def _type(document: dict[str, Any], schema: dict[str, Any]) -> str:
         if kind == "schemas":
             return f'<a href="#schema-{_e(name)}">{_e(name)}</a>'
         return _type(document, _resolve(document, schema))
+    if "const" in schema:
+        return f"<code>{_e(json.dumps(schema['const']))}</code>"
     if "properties" in schema and "type" not in schema:
         schema = dict(schema, type="object")
     for key in ("anyOf", "oneOf"):
