@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from tests.commands.api_harness import Api
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "DOCS", "Dashboard", "launched_browser", "require"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "DOCS", "Dashboard", "launched_browser"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -59,26 +58,31 @@ class Dashboard:
     shots: Path = field(default_factory=Path)
     """Where screenshots go unless CADENCE_SCREENSHOTS=1 sends them to docs/."""
     problems: list[str] = field(default_factory=list)
-    _tokens: int = 0
 
     @property
     def base(self) -> str:
         return self.api.base
 
-    async def context(
-        self, *, token: str | None = None, width: int = 1200, height: int = 900
-    ) -> BrowserContext:
-        """A fresh browser profile. With `token`, every request carries it as a bearer token
-        (the API's other door), standing in for a login where a test needs no session."""
-        headers = {"Authorization": f"Bearer {token}"} if token else None
+    async def context(self, *, width: int = 1200, height: int = 900) -> BrowserContext:
+        """A fresh browser profile (its own cookie jar), logged in as nobody."""
         context = await self.browser.new_context(
             base_url=self.base,
             locale="en-US",
             timezone_id=TIMEZONE,
             viewport={"width": width, "height": height},
-            extra_http_headers=headers,
         )
         context.set_default_timeout(10_000)
+        return context
+
+    async def signed_in(self, member: Any = None, **sizes: int) -> BrowserContext:
+        """A fresh profile with a session of `member` (default: the guild's admin), opened by
+        the real login: /login, consent at (fake) Discord, back with the session cookie."""
+        self.api.app.fd.oauth2.approve_as(member or self.api.app.scene.admin)
+        context = await self.context(**sizes)
+        page = await context.new_page()
+        await page.goto("/login?next=/")
+        await page.wait_for_url(self.base + "/")
+        await page.close()
         return context
 
     async def page(self, context: BrowserContext, path: str) -> Page:
@@ -96,11 +100,9 @@ class Dashboard:
         await self.goto(page, path)
         return page
 
-    async def open(self, path: str, *, scope: str = "write", **sizes: int) -> Page:
-        """`path` in a fresh profile whose requests carry a new `scope` token of the admin."""
-        self._tokens += 1
-        token = await self.api.token(f"browser-{self._tokens}", scope)
-        return await self.page(await self.context(token=token, **sizes), path)
+    async def open(self, path: str, *, member: Any = None, **sizes: int) -> Page:
+        """`path` in a fresh profile logged in as `member` (default: the guild's admin)."""
+        return await self.page(await self.signed_in(member, **sizes), path)
 
     async def login(self, member: Any, path: str = "/", **sizes: int) -> Page:
         """Log in as `member` the way a person does: open `path`, press "Log in with Discord",
@@ -137,13 +139,3 @@ def _expected_console(text: str) -> bool:
     return "Failed to load resource" in text and (
         "status of 4" in text or "net::ERR_ABORTED" in text
     )
-
-
-async def require(api: Api, *routes: str) -> None:
-    """Skip unless every `METHOD /path` is served (an unauthenticated probe: a served route
-    answers 401 or 400, a missing one 404 or 405)."""
-    for route in routes:
-        method, path = route.split(" ", 1)
-        status, _, _ = await api.request(method, path, None)
-        if status in (404, 405):
-            pytest.skip(f"{route} is not served on this branch")

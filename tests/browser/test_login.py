@@ -8,6 +8,7 @@ from playwright.async_api import expect
 
 from scheduler.api_tokens import TOKEN_PATTERN
 from tests.browser.harness import Dashboard
+from tests.commands.api_harness import make_tasks
 
 
 async def test_log_in_pick_the_server_and_log_out(dashboard: Dashboard) -> None:
@@ -73,3 +74,33 @@ async def test_create_a_token_shown_once_then_revoke_it(dashboard: Dashboard) ->
     assert await app.bot.services.api_tokens.list_for_guild(s.guild.id) == []
     status, _, _ = await dashboard.api.get(f"/api/v1/guilds/{s.guild.id}/tasks", token)
     assert status == 401
+
+
+async def test_a_viewer_sees_the_schedule_without_the_controls_that_change_it(
+    dashboard: Dashboard,
+) -> None:
+    app = dashboard.api.app
+    s = app.scene
+    await make_tasks(app, 1)
+    await app.bot.services.guild_config.update(
+        s.guild.id, {"viewer_role_id": s.managers.id}, actor_id=s.admin.id
+    )
+    page = await dashboard.login(s.manager, f"/guilds/{s.guild.id}")  # carol holds the role
+    await expect(page.locator("#read-only")).to_contain_text("viewer role")
+    row = page.locator("tr[data-task-name='task 00']")
+    await expect(row).to_have_count(1)
+    await expect(row.get_by_role("link", name="History of task 00")).to_have_count(1)
+    for control in ("Pause", "Run now", "Dry run", "Delete"):
+        await expect(row.get_by_role("button", name=f"{control} task 00")).to_have_count(0)
+    await expect(page.get_by_role("link", name="New task")).to_have_count(0)
+    await expect(page.get_by_role("link", name="API tokens")).to_have_count(0)
+
+    task = await app.task("task 00")
+    await dashboard.goto(page, f"/guilds/{s.guild.id}/tasks/{task.id}")
+    await expect(page.get_by_role("button", name="Save changes")).to_be_disabled()
+
+    # The admin still sees every control.
+    admin = await dashboard.open(f"/guilds/{s.guild.id}")
+    await expect(admin.locator("#read-only")).to_have_count(0)
+    admin_row = admin.locator("tr[data-task-name='task 00']")
+    await expect(admin_row.get_by_role("button", name="Pause task 00")).to_have_count(1)

@@ -24,9 +24,7 @@ async def test_the_list_shows_next_runs_in_local_time_and_filters(dashboard: Das
         message="standup",
         timezone="Europe/Paris",
     )
-    token = await dashboard.api.token("browser", "read")
-    context = await dashboard.context(token=token)
-    page = await dashboard.page(context, f"/guilds/{s.guild.id}")
+    page = await dashboard.open(f"/guilds/{s.guild.id}")
 
     rows = page.locator("table.tasks tbody tr")
     assert await rows.count() == 4
@@ -70,8 +68,7 @@ async def test_pages_work_at_phone_width_and_by_keyboard(dashboard: Dashboard) -
     await make_tasks(app, 2)
     task = await app.task("task 00")
     g = f"/guilds/{app.scene.guild.id}"
-    token = await dashboard.api.token("browser", "read")
-    context = await dashboard.context(token=token, width=360, height=740)
+    context = await dashboard.signed_in(width=360, height=740)
     for path in (g, f"{g}/tasks/new", f"{g}/tasks/{task.id}", f"{g}/settings"):
         page = await dashboard.page(context, path)
         assert await page.evaluate("document.documentElement.scrollWidth") <= 360, path

@@ -29,7 +29,23 @@ function route(path) {
   return null;
 }
 
-function drawNav(guildId, current) {
+/**
+ * May the person change this server's schedule ("write"), or only look ("read", the viewer
+ * role)? The server decides on every request; this only hides controls it would refuse.
+ * Without a session the views below answer 401 and the login page is drawn instead.
+ */
+async function accessTo(guildId, session) {
+  if (!guildId || !session || !session.user) return "write";
+  try {
+    const answer = await request("GET", "/auth/guilds");
+    const found = (answer.body?.guilds || []).find((g) => g.id === guildId);
+    return found ? found.access : "read";
+  } catch {
+    return "read";
+  }
+}
+
+function drawNav(guildId, current, canWrite) {
   const nav = document.getElementById("nav");
   if (!guildId) return fill(nav);
   const link = (href, text, view) =>
@@ -39,11 +55,11 @@ function drawNav(guildId, current) {
     nav,
     link("/", "Servers", "picker"),
     link(base, "Tasks", "tasks"),
-    link(`${base}/tasks/new`, "New task", "form"),
+    canWrite ? link(`${base}/tasks/new`, "New task", "form") : null,
     link(`${base}/calendar`, "Calendar", "calendar"),
     link(`${base}/settings`, "Settings", "settings"),
     link(`${base}/audit`, "Audit log", "audit"),
-    link(`${base}/tokens`, "API tokens", "tokens"),
+    canWrite ? link(`${base}/tokens`, "API tokens", "tokens") : null,
   );
 }
 
@@ -85,17 +101,18 @@ async function start() {
   if (!found) {
     return fill(main, h("h1", {}, "Not found"), h("p", {}, "There is no such page."));
   }
-  if (!session || session.unavailable) {
-    // Without a session the API may still answer (a token in an Authorization header, as
-    // the browser tests do while login is not merged); try the view and fall back.
-    if (found.view === "picker") return loginPage(main, session);
+  if ((!session || session.unavailable) && found.view === "picker") {
+    return loginPage(main, session);
   }
   // The edit page and a task's history belong to the tasks section; "New task" is create.
   const section = found.params.taskId ? "tasks" : found.view;
-  drawNav(found.params.guildId, section);
+  const canWrite = (await accessTo(found.params.guildId, session)) === "write";
+  drawNav(found.params.guildId, section, canWrite);
+  if (canWrite) delete document.body.dataset.readOnly;
+  else document.body.dataset.readOnly = "true";
   try {
     const module = await import(`./${found.view}.js`);
-    await module.render(main, { ...found.params, session });
+    await module.render(main, { ...found.params, session, canWrite });
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return loginPage(main, session);
     const detail = err instanceof ApiError ? err.message : `Something went wrong: ${err}`;

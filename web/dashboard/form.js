@@ -23,7 +23,7 @@ const SPEC_HINTS = {
   interval: "How often: 90m, 2 hours, 1d 12h.",
 };
 
-export async function render(main, { guildId, taskId }) {
+export async function render(main, { guildId, taskId, canWrite = true }) {
   const channels = await loadChannels(guildId);
   let task = null;
   let etag = null;
@@ -124,8 +124,12 @@ export async function render(main, { guildId, taskId }) {
   }
   kind.addEventListener("change", () => { showKind(); preview(); });
 
-  const submit = h("button", { type: "submit", class: "primary" }, task ? "Save changes" : "Create task");
+  // A viewer sees the task as the form shows it, but cannot send it (the server would refuse).
+  const submit = h("button", { type: "submit", class: "primary", disabled: !canWrite,
+    "aria-describedby": canWrite ? null : "read-only" }, task ? "Save changes" : "Create task");
   const form = h("form", { class: "task-form", novalidate: true, "aria-labelledby": "form-title" },
+    canWrite ? null : h("p", { class: "hint", id: "read-only" },
+      "You may look at this task but not change it (viewer role)."),
     general,
     conflict,
     h("section", { "aria-labelledby": "sched-title" },

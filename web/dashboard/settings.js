@@ -23,7 +23,7 @@ const READ_ONLY = {
   updated_at: "Last changed",
 };
 
-export async function render(main, { guildId }) {
+export async function render(main, { guildId, canWrite = true }) {
   const path = guildPath(guildId, "/settings");
   const [answer, channels] = await Promise.all([request("GET", path), loadChannels(guildId)]);
   let settings = answer.body;
@@ -60,8 +60,12 @@ export async function render(main, { guildId }) {
     (Intl.supportedValuesOf ? Intl.supportedValuesOf("timeZone") : []).map((z) =>
       h("option", { value: z })));
   const general = h("div", { class: "form-errors", role: "alert" });
-  const form = h("form", { class: "settings", novalidate: true }, general, fields, zones,
-    h("button", { type: "submit", class: "primary" }, "Save settings"));
+  const form = h("form", { class: "settings", novalidate: true },
+    canWrite ? null : h("p", { class: "hint", id: "read-only" },
+      "You may look at these settings but not change them (viewer role)."),
+    general, fields, zones,
+    h("button", { type: "submit", class: "primary", disabled: !canWrite,
+      "aria-describedby": canWrite ? null : "read-only" }, "Save settings"));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     fill(general);

@@ -11,7 +11,7 @@ import { channelLabel, destinationsText, KIND_WORDS, loadChannels } from "./shap
 
 const STATUSES = ["active", "paused", "completed", "failed"];
 
-export async function render(main, { guildId }) {
+export async function render(main, { guildId, canWrite = true }) {
   const channels = await loadChannels(guildId);
   const query = new URLSearchParams(location.search);
   const select = (name, label, options) =>
@@ -38,12 +38,16 @@ export async function render(main, { guildId }) {
     main,
     h("div", { class: "title-row" },
       h("h1", {}, "Tasks"),
-      h("a", { class: "button primary", href: `/guilds/${guildId}/tasks/new` }, "New task")),
+      canWrite
+        ? h("a", { class: "button primary", href: `/guilds/${guildId}/tasks/new` }, "New task")
+        : null),
     h("p", { class: "hint" }, `Times are shown in your local time (${localZone()}).`),
+    canWrite ? null : h("p", { class: "hint", id: "read-only" },
+      "You may look at this server's schedule but not change it (viewer role)."),
     filters,
     list,
   );
-  const reload = () => drawList(list, guildId, channels, new FormData(filters));
+  const reload = () => drawList(list, guildId, channels, new FormData(filters), canWrite);
   let timer;
   filters.addEventListener("input", () => {
     clearTimeout(timer);
@@ -56,16 +60,17 @@ export async function render(main, { guildId }) {
   await reload();
 }
 
-async function drawList(list, guildId, channels, form) {
+async function drawList(list, guildId, channels, form, canWrite) {
   const params = new URLSearchParams();
   for (const [key, value] of form.entries()) if (value) params.set(key, value);
   history.replaceState(null, "", `${location.pathname}${params.size ? `?${params}` : ""}`);
   const tasks = await getAll(guildPath(guildId, `/tasks?limit=100&${params}`));
   if (!tasks.length) {
     return fill(list, h("p", { class: "empty" },
-      params.size ? "No task matches these filters." : "No tasks yet. Make one with New task."));
+      params.size ? "No task matches these filters."
+        : canWrite ? "No tasks yet. Make one with New task." : "No tasks yet."));
   }
-  const redraw = () => drawList(list, guildId, channels, form);
+  const redraw = () => drawList(list, guildId, channels, form, canWrite);
   fill(
     list,
     h("table", { class: "tasks" },
@@ -73,11 +78,11 @@ async function drawList(list, guildId, channels, form) {
       h("thead", {}, h("tr", {},
         ["Name", "Schedule", "Posts to", "Next run", "Status", "Actions"].map((t) =>
           h("th", { scope: "col" }, t)))),
-      h("tbody", {}, tasks.map((task) => row(task, guildId, channels, redraw)))),
+      h("tbody", {}, tasks.map((task) => row(task, guildId, channels, redraw, canWrite)))),
   );
 }
 
-function row(task, guildId, channels, redraw) {
+function row(task, guildId, channels, redraw, canWrite) {
   const taskPath = guildPath(guildId, `/tasks/${task.id}`);
   const act = (label, handler, cls = "") =>
     h("button", { type: "button", class: cls, "aria-label": `${label} ${task.name}`,
@@ -127,15 +132,19 @@ function row(task, guildId, channels, redraw) {
         : null),
     h("td", {}, badge(task.status)),
     h("td", { class: "actions" },
-      paused
-        ? act("Resume", () => action("resume", {}, () => `Resumed “${task.name}”.`))
-        : act("Pause", () => action("pause", {}, () => `Paused “${task.name}”.`)),
-      act("Run now", () => action("run", { dry_run: false }, () =>
-        `“${task.name}” is running now.`)),
-      act("Dry run", dryRun),
+      canWrite
+        ? [
+          paused
+            ? act("Resume", () => action("resume", {}, () => `Resumed “${task.name}”.`))
+            : act("Pause", () => action("pause", {}, () => `Paused “${task.name}”.`)),
+          act("Run now", () => action("run", { dry_run: false }, () =>
+            `“${task.name}” is running now.`)),
+          act("Dry run", dryRun),
+        ]
+        : null,
       h("a", { class: "button", href: `/guilds/${guildId}/tasks/${task.id}/history`,
         "aria-label": `History of ${task.name}` }, "History"),
-      act("Delete", remove, "danger")),
+      canWrite ? act("Delete", remove, "danger") : null),
   );
 }
 
