@@ -14,6 +14,7 @@ from typing import Any
 
 from config.version import VERSION
 from web.openapi_schemas import PARAMETERS, RESPONSES, SCHEMAS
+from web.sessions import CSRF_HEADER, SESSION_COOKIE
 
 __all__ = ["OPENAPI_VERSION", "TAGS", "build_document"]
 
@@ -85,7 +86,7 @@ def build_document(paths: Iterable[dict[str, dict[str, Any]]]) -> dict[str, Any]
             "license": {"name": "MIT", "identifier": "MIT"},
         },
         "servers": [{"url": "/", "description": "This bot's own web server."}],
-        "security": [{"bearerToken": []}],
+        "security": [{"bearerToken": []}, {"sessionCookie": []}],
         "tags": tags,
         "paths": {template: merged[template] for template in sorted(merged)},
         "components": {
@@ -98,8 +99,11 @@ def build_document(paths: Iterable[dict[str, dict[str, Any]]]) -> dict[str, Any]
                 "sessionCookie": {
                     "type": "apiKey",
                     "in": "cookie",
-                    "name": "cadence_session",
-                    "description": "The web dashboard's session (signed in with Discord).",
+                    "name": SESSION_COOKIE,
+                    "description": "The web dashboard's session (signed in with Discord), "
+                    "used when no Authorization header is sent. A change (POST, PATCH, DELETE) "
+                    f"also needs the `{CSRF_HEADER}` header with the session's CSRF token (from "
+                    "`GET /auth/session`) and this site's Origin.",
                 },
             },
             "schemas": copy.deepcopy(SCHEMAS),
