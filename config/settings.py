@@ -141,6 +141,7 @@ class Settings:
     history_per_task: int = 100
     catch_up_max: int = 10
     resume_window_seconds: int = 120
+    lease_seconds: int = 30
     guild_data_retention_days: int = 30
     discord_api_base: str | None = None
     extra_extensions: tuple[str, ...] = ()
@@ -211,6 +212,7 @@ def load_settings(
         history_per_task=reader.count("HISTORY_PER_TASK", 100, minimum=1),
         catch_up_max=reader.count("CATCH_UP_MAX", 10, minimum=0),
         resume_window_seconds=reader.count("RESUME_WINDOW_SECONDS", 120, minimum=0),
+        lease_seconds=reader.count("LEASE_SECONDS", 30, minimum=3),
         guild_data_retention_days=reader.count("GUILD_DATA_RETENTION_DAYS", 30, minimum=0),
         discord_api_base=reader.value("DISCORD_API_BASE", None, _origin),
         extra_extensions=reader.value("EXTRA_EXTENSIONS", (), _extensions),

@@ -22,6 +22,7 @@ from scheduler.zones import TaskZones
 from storage import (
     GUILD_LEFT_REASON,
     AuditRepository,
+    Claim,
     GuildSettingsRepository,
     NewTask,
     Run,
@@ -51,6 +52,8 @@ class Scheduling(Protocol):
     def track(self, task: Task) -> None: ...
 
     async def execute_run(self, task: Task, run: Run) -> Run: ...
+
+    def claim(self, now: datetime) -> Claim: ...
 
 
 class TaskControl:
@@ -256,7 +259,8 @@ class TaskControl:
         """Run the task once now, recorded as a manual run; its schedule is untouched."""
         now = self._clock.now()
         try:
-            run = await self._runs.start(task.id, now, RunTrigger.MANUAL, now)
+            claim = self._scheduling.claim(now)
+            run = await self._runs.start(task.id, now, RunTrigger.MANUAL, now, claim)
         except RunExistsError as exc:
             raise ScheduleError("That task was just run; try again in a second.") from exc
         await self._audit.add(task.guild_id, task.id, actor_id, "run", _via({}, via), now)

@@ -12,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from config import Settings
 from scheduler.alerts import AlertFolder
+from scheduler.claims import Duties, Leases
 from scheduler.clock import Clock, SystemClock
 from scheduler.cron_rewrite import rewrite_star_step_crons
 from scheduler.dispatch import FairDispatcher
@@ -31,7 +33,10 @@ from scheduler.runner import CodeJob, RetryPolicy, Runner
 from scheduler.waking import Waker
 from scheduler.zones import TaskZones
 from storage import (
+    TASKS_CHANNEL,
+    Claim,
     Database,
+    Listening,
     Repositories,
     Run,
     RunStatus,
@@ -85,6 +90,10 @@ class EngineConfig:
     # out a rate limit then cannot hold back another guild's (see FairDispatcher).
     idle_guild_workers: int = 16
     alert_window_seconds: float = 3.0
+    #: This process among those sharing the database: written on the runs it holds (and
+    #: reused by the process group's heartbeat). A new one at every start.
+    process_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    lease_seconds: int = 30
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> EngineConfig:
@@ -94,6 +103,7 @@ class EngineConfig:
             history_per_task=settings.history_per_task,
             catch_up_max=settings.catch_up_max,
             resume_window_seconds=settings.resume_window_seconds,
+            lease_seconds=settings.lease_seconds,
             **overrides,
         )
 
@@ -128,6 +138,14 @@ class Engine:
         self.zones = zones or TaskZones(self.guilds, default_timezone=self.config.default_timezone)
         self.code_jobs: dict[str, CodeJob] = {}
         self.alerter = alerter
+        self.leases = Leases(
+            database,
+            self.clock,
+            process_id=self.config.process_id,
+            lease_seconds=self.config.lease_seconds,
+        )
+        self.duties = Duties(self.leases, reap=self.reap, poll=self.poll_due)
+        self._listening: Listening | None = None
         self.alerts = AlertFolder(self._send_notice, window=self.config.alert_window_seconds)
         self.incidents = DeliveryIncidents(self.alerts.add)
         self.runner = Runner(
@@ -149,6 +167,7 @@ class Engine:
             notify=self.alerts.add,
             alerts_wanted=self._alerts_wanted,
             metrics=self.metrics,
+            process_id=self.config.process_id,
         )
         self.dispatcher: FairDispatcher[_Item] = FairDispatcher(
             self._handle,
@@ -168,7 +187,6 @@ class Engine:
         self.catch_up_notes = CatchUpNotes(self.alerts.add)
         self.interrupted = InterruptedRuns(
             tasks=self.tasks,
-            runs=self.runs,
             resend=lambda task, run: self.execute_run(task, run, resend=True),
             finish=lambda task, run, outcome: self.finisher.finish(
                 task, run, outcome, notify=False
@@ -202,11 +220,15 @@ class Engine:
             self.tasks, self.audit, StateRepository(self.database), self.notify, now
         )
         await pause_unregistered_code_tasks(self.tasks, self.code_jobs, self.alerts.add, now)
-        recovered = await self.interrupted.recover(now)
+        # Alone on SQLite, every `running` row is a crash's; sharing PostgreSQL, only those
+        # whose lease lapsed or that our own earlier life held (the others belong to live
+        # processes; their leases lapse, and the reaper takes them, if they are dead).
+        taken = await self.leases.take(now, starting=True)
+        recovered = await self.interrupted.recover(now, taken)
         self.dispatcher.start()
         loaded = await self.waker.load_window(now)
         self.startup_report = {"indexed": loaded, "recovered": recovered}
-        log.info("Engine recovered: %s", self.startup_report)
+        log.info("Engine %s recovered: %s", self.config.process_id, self.startup_report)
         return recovered
 
     async def catch_up_and_wake(self) -> dict[str, int]:
@@ -220,8 +242,12 @@ class Engine:
         if self.started_at is None:
             raise RuntimeError("Engine.recover() must run before catch_up_and_wake()")
         caught_up = await self._catch_up(self.started_at)
+        if self.leases.shared:
+            self._listening = await self.database.listen(TASKS_CHANNEL, self.heard)
         if self._use_apscheduler:
             self.waker.start()
+            if self.leases.shared:
+                self.duties.start()
         self.startup_report["caught_up"] = caught_up
         log.info("Engine ready: %s", self.startup_report)
         return dict(self.startup_report)
@@ -229,6 +255,10 @@ class Engine:
     async def stop(self, grace: float = 0.0) -> None:
         """Stop waking; runs in flight get `grace` seconds to finish before they are cancelled."""
         await self.waker.stop()
+        await self.duties.stop()
+        listening, self._listening = self._listening, None
+        if listening is not None:
+            await listening.close()
         await self.dispatcher.stop(grace)
         await self.finisher.join()
         await self.alerts.close()
@@ -285,7 +315,9 @@ class Engine:
         guilds: dict[int, int | None] = {}
         with self.metrics.db_operation_seconds.labels("start_runs").time():
             async with self.database.transaction():
-                tasks = {t.id: t for t in await self.tasks.get_many(i for _, i in entries)}
+                # Locked: a task another process is starting now is left out (it is theirs).
+                found = await self.tasks.get_many((i for _, i in entries), claim=True)
+                tasks = {t.id: t for t in found}
                 decisions: list[tuple[Task, Plan]] = []
                 for due_ms, task_id in entries:
                     task = tasks.pop(task_id, None)  # popped: a task is started once a chunk
@@ -345,7 +377,9 @@ class Engine:
             for task, decided in decisions
             for instant in decided.run
         ]
-        written = await self.runs.start_many(wanted, now) if wanted else []
+        written = await self.runs.start_many(wanted, now, self.leases.claim(now)) if wanted else []
+        for started in written:
+            self.leases.hold(started)
         by_key = {(r.task_id, to_ms(r.scheduled_for), str(r.trigger)): r for r in written}
         updates: list[tuple[int, dict[str, Any]]] = []
         result: list[tuple[Task, Plan, list[Run]]] = []
@@ -381,10 +415,17 @@ class Engine:
             return
         task, runs = item.task, item.runs
         if len(runs) == 1:
-            self._observe_start(runs[0])
-            with log_context(guild_id=task.guild_id, task_id=task.id, run_id=runs[0].id):
-                outcome = await self.runner.execute(task, runs[0].scheduled_for)
-            self.finisher.finish(task, runs[0], outcome)  # written with others; not awaited
+            run = runs[0]
+            self._observe_start(run)
+            with log_context(guild_id=task.guild_id, task_id=task.id, run_id=run.id):
+                outcome = await self.runner.execute(
+                    task, run.scheduled_for, guard=self.leases.guard(run)
+                )
+            if outcome.lost:
+                self.leases.release(run)
+                return
+            done = self.finisher.finish(task, run, outcome)  # written with others; not awaited
+            done.add_done_callback(lambda _: self.leases.release(run))
             return
         await self._execute_in_turn(task, list(runs))
 
@@ -398,6 +439,9 @@ class Engine:
     async def _apply(self, task: Task, decided: Plan, now: datetime) -> None:
         """Start one task's runs (rows and advance in one transaction), then execute them."""
         async with self.database.transaction():
+            locked = await self.tasks.get_many([task.id], claim=True)
+            if not locked or locked[0].next_run_at != task.next_run_at:
+                return  # another process is starting it, or has
             [(task, decided, runs)] = await self._start_runs([(task, decided)], now)
         self._after_start(task, decided)
         await self._execute_in_turn(task, runs)
@@ -414,12 +458,58 @@ class Engine:
         With `resend` (recovery after a crash) an unknown outcome is not notified here: the
         restart's "runs interrupted" notice already lists it.
         """
-        self._observe_start(run)
-        with log_context(guild_id=task.guild_id, task_id=task.id, run_id=run.id):
-            outcome = await self.runner.execute(task, run.scheduled_for, resend=resend)
-        return await self.finisher.finish(
-            task, run, outcome, notify=not (resend and outcome.unknown)
-        )
+        self.leases.hold(run)
+        try:
+            self._observe_start(run)
+            with log_context(guild_id=task.guild_id, task_id=task.id, run_id=run.id):
+                outcome = await self.runner.execute(
+                    task, run.scheduled_for, resend=resend, guard=self.leases.guard(run)
+                )
+            if outcome.lost:
+                return run
+            return await self.finisher.finish(
+                task, run, outcome, notify=not (resend and outcome.unknown)
+            )
+        finally:
+            self.leases.release(run)
+
+    # ----------------------------------------------------------------- other processes
+
+    def claim(self, now: datetime) -> Claim:
+        """What a run this process starts now (a manual one) is written with."""
+        return self.leases.claim(now)
+
+    async def reap(self) -> int:
+        """Take over the runs whose lease lapsed (their process died or froze) and re-send
+        or close them as a restart would. Returns how many were taken."""
+        now = self.clock.now()
+        taken = await self.leases.take(now, starting=False)
+        if taken:
+            log.warning("Took over %d run(s) whose lease lapsed", len(taken))
+            await self.interrupted.recover(now, taken)
+        return len(taken)
+
+    async def poll_due(self) -> int:
+        """The fallback for wake-ups: start what is due in the database but missing from
+        this process's index (a lost notification; a task another process advanced, then
+        died). Returns how many entries were looked at."""
+        now = self.clock.now()
+        due = await self.tasks.due_before(now, limit=PLAN_CHUNK)
+        entries = [(to_ms(t.next_run_at), t.id) for t in due if t.next_run_at is not None]
+        if entries:
+            async with self._tick_lock:
+                await self._start_due(entries, now)
+        return len(entries)
+
+    def heard(self, payload: str) -> None:
+        """A notification from another process: `<task_id>:<next_run_ms>` now falls due.
+        Only what lands in the index window is kept; the waker is re-armed if it is the
+        earliest."""
+        task_id, _, due_ms = payload.partition(":")
+        try:
+            self.waker.push(int(due_ms), int(task_id))
+        except ValueError:
+            log.warning("Ignoring a malformed task notification %r", payload)
 
     def _observe_start(self, run: Run) -> None:
         """`cadence_run_lateness_seconds`: how late a scheduled run starts (a manual run has

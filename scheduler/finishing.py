@@ -22,6 +22,7 @@ from scheduler.protocols import Notice
 from scheduler.runner import Outcome
 from storage import (
     Database,
+    LeaseRepository,
     NoticeLevel,
     Run,
     RunRepository,
@@ -68,10 +69,14 @@ class RunFinisher:
         notify: Callable[[Notice], None],
         alerts_wanted: Callable[[Task], bool],
         metrics: Metrics | None = None,
+        process_id: str = "",
     ) -> None:
         """`notify` queues a notice; `alerts_wanted(task)` says whether a code task's
-        developer asked for failure alerts."""
+        developer asked for failure alerts. Outcomes are written only for runs that
+        `process_id` still holds (see `scheduler.claims`)."""
         self._db = database
+        self._leases = LeaseRepository(database)
+        self._process_id = process_id
         self._tasks = TaskRepository(database)
         self._runs = RunRepository(database)
         self._clock = clock
@@ -168,11 +173,22 @@ class RunFinisher:
         # same way whatever they hold, so SQL does it; the rest are decided here, per task.
         plain: list[_Pending] = []
         others: list[_Pending] = []
-        for pending in batch:
-            ok = pending.outcome.ok and pending.run.trigger != RunTrigger.MANUAL
-            (plain if ok else others).append(pending)
         async with self._db.transaction():
-            await self._runs.finish_many([pending.run for pending in batch])
+            # Fenced: a run another process took over (this one froze past its lease) keeps
+            # what that process writes, and its task's counters are not touched from here.
+            written = await self._leases.finish_held(self._process_id, [p.run for p in batch])
+            for pending in batch:
+                if pending.run.id not in written:
+                    log.warning(
+                        "Run %s of task %s: lost its lease before its outcome (%s) was "
+                        "written; nothing recorded from this process",
+                        pending.run.id,
+                        pending.task.id,
+                        pending.run.status,
+                    )
+                    continue
+                ok = pending.outcome.ok and pending.run.trigger != RunTrigger.MANUAL
+                (plain if ok else others).append(pending)
             await self._tasks.record_ok_runs(
                 [(p.task.id, p.run.scheduled_for) for p in plain], at=now
             )

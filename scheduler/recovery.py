@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Container
+from collections.abc import Awaitable, Callable, Container, Sequence
 from datetime import datetime, timedelta
 
 from scheduler.planning import Plan
 from scheduler.protocols import Notice
 from scheduler.runner import Outcome
-from storage import NoticeLevel, Run, RunRepository, Task, TaskRepository, TaskStatus
+from storage import NoticeLevel, Run, Task, TaskRepository, TaskStatus
 
 REPORT_LINES = 20
 
@@ -46,35 +46,34 @@ async def pause_unregistered_code_tasks(
 
 
 class InterruptedRuns:
-    """Runs a crash left `running`: re-sent inside the resume window, else recorded
-    `unknown`. Given exactly what it uses: the two repositories, a way to re-send a run and
-    to finish one, and where notices go."""
+    """Runs a crash left `running` (or a process that died or froze past its lease left to
+    another, see `scheduler.claims`): re-sent inside the resume window with the same nonce,
+    else recorded `unknown`. Given exactly what it uses: the task repository, a way to
+    re-send a run and to finish one, and where notices go."""
 
     def __init__(
         self,
         *,
         tasks: TaskRepository,
-        runs: RunRepository,
         resend: Callable[[Task, Run], Awaitable[Run]],
         finish: Callable[[Task, Run, Outcome], Awaitable[Run]],
         notify: Notify,
         resume_window_seconds: int,
     ) -> None:
         self._tasks = tasks
-        self._runs = runs
         self._resend = resend
         self._finish = finish
         self._notify = notify
         self._seconds = resume_window_seconds
 
-    async def recover(self, now: datetime) -> int:
-        """Re-send or close every `running` row; one notice per guild lists them. Returns how
-        many there were."""
+    async def recover(self, now: datetime, runs: Sequence[Run]) -> int:
+        """Re-send or close each of `runs` (`running` rows this process has just taken
+        over); one notice per guild lists them. Returns how many there were."""
         seconds = self._seconds
         window = timedelta(seconds=seconds)
         count = 0
         lines: dict[int | None, list[str]] = defaultdict(list)
-        for run in await self._runs.running():
+        for run in runs:
             task = await self._tasks.get(run.task_id)
             if task is None:
                 continue

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from scheduler.claims import Guard
 from scheduler.clock import Clock
 from scheduler.payload import make_nonce, pick_variant
 from scheduler.protocols import (
@@ -75,6 +76,9 @@ class Outcome:
     unknown: bool = False
     #: The transient errors met, in order (each was retried unless the run gave up there).
     retried: list[str] = field(default_factory=list)
+    #: Another process took the run over before an attempt: nothing more was sent, and the
+    #: outcome is theirs to record.
+    lost: bool = False
 
     @property
     def error(self) -> str | None:
@@ -105,9 +109,19 @@ class Runner:
         self._rng = rng or random.Random()
 
     async def execute(
-        self, task: Task, scheduled_for: datetime, *, resend: bool = False
+        self,
+        task: Task,
+        scheduled_for: datetime,
+        *,
+        resend: bool = False,
+        guard: Guard | None = None,
     ) -> Outcome:
-        """Run `task` for `scheduled_for`. With `resend`, webhook posts are not repeated."""
+        """Run `task` for `scheduled_for`. With `resend`, webhook posts are not repeated.
+
+        `guard` is asked before each attempt (each retry too) whether this process still
+        holds the run; once it says no, nothing more is sent and the outcome is `lost`."""
+        if guard is not None and not await guard():
+            return _lost()
         if task.source == "code":
             if resend:
                 return Outcome(
@@ -116,7 +130,7 @@ class Runner:
                     errors=["the process stopped while this code job ran; not re-run"],
                 )
             return await self._call(task)
-        return await self._post(task, scheduled_for, resend=resend)
+        return await self._post(task, scheduled_for, resend=resend, guard=guard)
 
     async def _call(self, task: Task) -> Outcome:
         job = self._code_jobs.get(task.job_id or "")
@@ -135,7 +149,9 @@ class Runner:
             return Outcome(ok=False, attempts=1, errors=[f"{type(exc).__name__}: {exc}"])
         return Outcome(ok=True, attempts=1)
 
-    async def _post(self, task: Task, scheduled_for: datetime, *, resend: bool) -> Outcome:
+    async def _post(
+        self, task: Task, scheduled_for: datetime, *, resend: bool, guard: Guard | None
+    ) -> Outcome:
         outcome = Outcome()
         _, message = pick_variant(task.payload, task.rotation_index, task.id, scheduled_for)
         if not task.destinations:
@@ -168,13 +184,22 @@ class Runner:
                 allowed_mentions=mentions,
                 created_by=task.created_by,
             )
-            await self._deliver_with_retry(delivery, outcome)
+            checked = index == 0  # the first destination's first attempt was just checked
+            await self._deliver_with_retry(delivery, outcome, guard, checked=checked)
+            if outcome.lost:
+                return outcome
         return outcome
 
-    async def _deliver_with_retry(self, delivery: Delivery, outcome: Outcome) -> None:
+    async def _deliver_with_retry(
+        self, delivery: Delivery, outcome: Outcome, guard: Guard | None, *, checked: bool
+    ) -> None:
         where = _where(delivery.destination)
         first_try = self._clock.now()
         for attempt in range(1, self._retry.attempts + 1):
+            if guard is not None and not (checked and attempt == 1) and not await guard():
+                lost = _lost()
+                outcome.ok, outcome.lost, outcome.errors = False, True, lost.errors
+                return
             outcome.attempts = max(outcome.attempts, attempt)
             try:
                 message_id = await self._deliverer.deliver(_with_attempt(delivery, attempt))
@@ -216,6 +241,10 @@ class Runner:
             outcome.message_ids.append(message_id)
             self._posts.labels("webhook" if delivery.destination.kind == "webhook" else "ok").inc()
             return
+
+
+def _lost() -> Outcome:
+    return Outcome(ok=False, lost=True, errors=["another process took this run over"])
 
 
 def _with_attempt(delivery: Delivery, attempt: int) -> Delivery:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from storage.api_tokens import TOUCH_EVERY, ApiTokenRepository
 from storage.audit import AuditRepository
-from storage.database import ConstraintError, Database, masked_url
+from storage.database import ConstraintError, Database, Listening, masked_url
 from storage.errors import (
     DatabaseUnavailableError,
     DuplicateApiTokenError,
@@ -25,6 +25,7 @@ from storage.errors import (
 )
 from storage.guilds import SETTING_DEFAULTS, GuildSettingsRepository
 from storage.idempotency import IdempotencyRepository, IdempotentAnswer, KeyClaim
+from storage.leases import Claim, LeaseRepository
 from storage.migrate import latest_version
 from storage.models import (
     UNSET,
@@ -67,7 +68,13 @@ from storage.runs import RunRepository
 from storage.sessions import SEEN_EVERY, SessionRepository, WebSession
 from storage.sqlite import SqliteDatabase  # registers the backend with Database.open
 from storage.state import StateRepository
-from storage.tasks import GUILD_LEFT_REASON, UPDATABLE_FIELDS, ScheduleIndex, TaskRepository
+from storage.tasks import (
+    GUILD_LEFT_REASON,
+    TASKS_CHANNEL,
+    UPDATABLE_FIELDS,
+    ScheduleIndex,
+    TaskRepository,
+)
 from storage.timeconv import from_ms, to_ms
 
 __all__ = [
@@ -75,6 +82,7 @@ __all__ = [
     "NO_MENTIONS",
     "SEEN_EVERY",
     "SETTING_DEFAULTS",
+    "TASKS_CHANNEL",
     "TOUCH_EVERY",
     "UNSET",
     "UPDATABLE_FIELDS",
@@ -85,6 +93,7 @@ __all__ = [
     "AuditRepository",
     "CatchUp",
     "ChannelDestination",
+    "Claim",
     "ConstraintError",
     "Database",
     "DatabaseUnavailableError",
@@ -98,6 +107,8 @@ __all__ = [
     "IdempotencyRepository",
     "IdempotentAnswer",
     "KeyClaim",
+    "LeaseRepository",
+    "Listening",
     "MentionPolicy",
     "Mentions",
     "NewTask",

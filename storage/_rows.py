@@ -43,6 +43,7 @@ __all__ = [
     "new_task_columns",
     "notice_from_row",
     "run_from_row",
+    "run_outcome_columns",
     "task_from_row",
     "task_or_none",
     "task_update_columns",
@@ -166,6 +167,26 @@ def run_from_row(row: sqlite3.Row) -> Run:
         attempts=row["attempts"],
         error=row["error"],
         message_ids=load_json(row["message_ids"], []),
+        claimed_by=row["claimed_by"],
+        lease_until=from_ms_or_none(row["lease_until"]),
+        fence=row["fence"],
+    )
+
+
+def run_outcome_columns(run: Run) -> tuple[Any, ...]:
+    """A finished ``Run``'s outcome as written: (status, finished_at, late_by_ms, attempts,
+    error, message_ids, id). Refuses ``running``, which is not an outcome."""
+    status = RunStatus(run.status)
+    if status == RunStatus.RUNNING:
+        raise ValueError(f"a run cannot finish as {status!r}")
+    return (
+        status,
+        to_ms(run.finished_at) if run.finished_at else None,
+        run.late_by_ms,
+        run.attempts,
+        run.error,
+        dump_json(list(run.message_ids)),
+        run.id,
     )
 
 

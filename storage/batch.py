@@ -20,7 +20,7 @@ COLUMN_TYPES: Mapping[str, str] = {
         (
             "id", "start_at", "end_at", "next_run_at", "last_run_at", "rotation_index",
             "skip_next", "run_count", "failure_count", "consecutive_failures", "updated_at",
-            "updated_by", "finished_at", "late_by_ms",
+            "updated_by", "finished_at", "late_by_ms", "fence",
         ),
         "bigint",
     ),

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from storage.dialect import Dialect
 
-__all__ = ["ConstraintError", "Database", "Params", "Row", "masked_url"]
+__all__ = ["ConstraintError", "Database", "Listening", "Params", "Row", "masked_url"]
 
 Params = Sequence[Any] | Mapping[str, Any]
 Row = Any
@@ -162,6 +162,14 @@ class Database(ABC):
     async def execute_batch(self, query: str, rows: Iterable[Params]) -> None:
         """``execute_many`` without the count: all rows at once (pipelined on PostgreSQL)."""
 
+    # ------------------------------------------------------------ notifications
+
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> Listening | None:
+        """Call ``callback(payload)`` for each notification other processes send on
+        ``channel`` until the returned handle is closed; None where the backend has no
+        notifications (SQLite: one process, nobody else to hear from)."""
+        return None
+
     # ------------------------------------------------------------------- status
 
     async def ping(self) -> bool:
@@ -174,6 +182,14 @@ class Database(ABC):
     @abstractmethod
     async def size_bytes(self) -> int:
         """The database's size on disk, for status displays."""
+
+
+class Listening(ABC):
+    """A subscription opened by ``Database.listen``."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Stop listening. Idempotent."""
 
 
 class _Opening:

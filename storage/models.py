@@ -236,6 +236,12 @@ class Run:
     attempts: int
     error: str | None
     message_ids: list[int]
+    #: The process that holds the run while it is `running` (None: written before claims).
+    claimed_by: str | None = None
+    #: When that hold lapses unless extended; a lapsed run is taken over by a reaper.
+    lease_until: datetime | None = None
+    #: Bumped on every takeover: a write conditioned on it fails once the run changed hands.
+    fence: int = 0
 
 
 @dataclass(frozen=True, slots=True)

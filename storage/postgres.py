@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -27,6 +27,7 @@ from storage import migrate
 from storage.database import (
     ConstraintError,
     Database,
+    Listening,
     Params,
     Row,
     masked_url,
@@ -34,6 +35,7 @@ from storage.database import (
 )
 from storage.dialect import POSTGRES, to_numbered
 from storage.errors import DatabaseUnavailableError
+from storage.listening import PostgresListener
 from storage.migrate import check_not_too_new
 
 __all__ = ["PostgresDatabase"]
@@ -59,8 +61,11 @@ class PostgresDatabase(Database):
 
     dialect = POSTGRES
 
-    def __init__(self, pool: asyncpg.Pool, display: str) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, display: str, connect: Callable[[], Awaitable[Any]] | None = None
+    ) -> None:
         self._pool = pool
+        self._connect = connect
         self.path = display
         self._write_lock = asyncio.Lock()
         self._tx_owner: asyncio.Task[Any] | None = None
@@ -83,7 +88,7 @@ class PostgresDatabase(Database):
             pool = await asyncpg.create_pool(dsn, min_size=1, max_size=max(pool_size, 1), **options)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             raise DatabaseUnavailableError(display, str(error)) from error
-        db = cls(pool, display)
+        db = cls(pool, display, lambda: asyncpg.connect(dsn, **options))
         try:
             async with pool.acquire() as conn:
                 db.schema_version = await _apply_migrations(conn, display)
@@ -201,6 +206,16 @@ class PostgresDatabase(Database):
             return
         async with self.transaction(), self._writing() as conn:
             await conn.executemany(batch[0][0], [args for _, args in batch])
+
+    # ------------------------------------------------------------ notifications
+
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> Listening | None:
+        """LISTEN on a dedicated connection (not the pool's), re-established when lost."""
+        if self._connect is None:
+            return None
+        listener = PostgresListener(self._connect, channel, callback)
+        await listener.start()
+        return listener
 
     # ------------------------------------------------------------------- status
 

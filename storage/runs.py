@@ -7,10 +7,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from storage._codec import dump_json
-from storage._rows import run_from_row
+from storage._rows import run_from_row, run_outcome_columns
 from storage.batch import columns_of, unique_keys, unnest_update
 from storage.database import ConstraintError, Database
 from storage.errors import RunExistsError, RunNotFoundError, TaskNotFoundError
+from storage.leases import Claim
 from storage.models import Run, RunStats, RunStatus, RunTrigger
 from storage.timeconv import from_ms_or_none, to_ms
 
@@ -47,9 +48,15 @@ class RunRepository:
         self._db = db
 
     async def start(
-        self, task_id: int, scheduled_for: datetime, trigger: RunTrigger, started_at: datetime
+        self,
+        task_id: int,
+        scheduled_for: datetime,
+        trigger: RunTrigger,
+        started_at: datetime,
+        claim: Claim | None = None,
     ) -> Run:
-        """Insert a ``running`` row for (task, scheduled_for, trigger) and return it.
+        """Insert a ``running`` row for (task, scheduled_for, trigger) and return it, held
+        under ``claim`` (see ``storage.leases``) when given.
 
         Raises
         ------
@@ -61,12 +68,13 @@ class RunRepository:
         """
         scheduled_ms = to_ms(scheduled_for)
         query = """
-            INSERT INTO runs (task_id, scheduled_for, trigger, status, started_at, attempts)
-            VALUES (?, ?, ?, 'running', ?, 0)
-            ON CONFLICT (task_id, scheduled_for, trigger) DO NOTHING
+            INSERT INTO runs (task_id, scheduled_for, trigger, status, started_at, attempts,
+                              claimed_by, lease_until, fence)
+            VALUES (?, ?, ?, 'running', ?, 0, ?, ?, ?)
+            ON CONFLICT DO NOTHING
             RETURNING *
         """
-        params = (task_id, scheduled_ms, RunTrigger(trigger), to_ms(started_at))
+        params = (task_id, scheduled_ms, RunTrigger(trigger), to_ms(started_at), *_held(claim))
         try:
             rows = await self._db.execute_returning(query, params)
         except ConstraintError as error:
@@ -76,56 +84,66 @@ class RunRepository:
         if rows:
             return run_from_row(rows[0])
         query = """
-            SELECT * FROM runs WHERE task_id = ? AND scheduled_for = ? AND trigger = ?
+            SELECT * FROM runs WHERE task_id = ? AND scheduled_for = ?
+            ORDER BY (trigger = ?) DESC LIMIT 1
         """
         existing = await self._db.fetch_one(query, (task_id, scheduled_ms, RunTrigger(trigger)))
         assert existing is not None  # the conflict said so
         raise RunExistsError(run_from_row(existing))
 
     async def start_many(
-        self, starts: Sequence[tuple[int, datetime, RunTrigger]], started_at: datetime
+        self,
+        starts: Sequence[tuple[int, datetime, RunTrigger]],
+        started_at: datetime,
+        claim: Claim | None = None,
     ) -> list[Run]:
-        """Insert a ``running`` row for each (task_id, scheduled_for, trigger); return the rows
-        written. A run already started is left alone and left out of the result (the caller
-        compares), as is one whose task is gone."""
+        """Insert a ``running`` row for each (task_id, scheduled_for, trigger), held under
+        ``claim`` when given; return the rows written. A run already started is left alone
+        and left out of the result (the caller compares), as is one whose task is gone."""
         at_ms = to_ms(started_at)
         rows = [
             (task_id, to_ms(instant), RunTrigger(trigger), at_ms)
             for task_id, instant, trigger in starts
         ]
         if self._db.dialect.is_postgres:
-            return await self._start_many_unnest(rows)
+            return await self._start_many_unnest(rows, claim)
         started: list[Run] = []
         for offset in range(0, len(rows), _ROWS_PER_INSERT):
             chunk = rows[offset : offset + _ROWS_PER_INSERT]
             # Only tasks that still exist: a foreign-key failure would undo the whole chunk.
             query = f"""
-                INSERT INTO runs (task_id, scheduled_for, trigger, status, started_at, attempts)
-                SELECT v.column1, v.column2, v.column3, 'running', v.column4, 0
+                INSERT INTO runs (task_id, scheduled_for, trigger, status, started_at, attempts,
+                                  claimed_by, lease_until, fence)
+                SELECT v.column1, v.column2, v.column3, 'running', v.column4, 0, ?, ?, ?
                 FROM (VALUES {", ".join(["(?, ?, ?, ?)"] * len(chunk))}) AS v
                 WHERE EXISTS (SELECT 1 FROM tasks WHERE tasks.id = v.column1)
-                ON CONFLICT (task_id, scheduled_for, trigger) DO NOTHING
+                ON CONFLICT DO NOTHING
                 RETURNING *
             """
-            params = [value for row in chunk for value in row]
+            params = [*_held(claim), *(value for row in chunk for value in row)]
             started.extend(map(run_from_row, await self._db.execute_returning(query, params)))
         return started
 
-    async def _start_many_unnest(self, rows: Sequence[tuple[int, int, str, int]]) -> list[Run]:
+    async def _start_many_unnest(
+        self, rows: Sequence[tuple[int, int, str, int]], claim: Claim | None
+    ) -> list[Run]:
         """PostgreSQL: the whole batch as four arrays in one statement."""
         if not rows:
             return []
         query = """
-            INSERT INTO runs (task_id, scheduled_for, trigger, status, started_at, attempts)
-            SELECT v.task_id, v.scheduled_for, v.trigger, 'running', v.started_at, 0
+            INSERT INTO runs (task_id, scheduled_for, trigger, status, started_at, attempts,
+                              claimed_by, lease_until, fence)
+            SELECT v.task_id, v.scheduled_for, v.trigger, 'running', v.started_at, 0,
+                   ?::text, ?::bigint, ?::bigint
             FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::bigint[])
                  AS v (task_id, scheduled_for, trigger, started_at)
             WHERE EXISTS (SELECT 1 FROM tasks WHERE tasks.id = v.task_id)
-            ON CONFLICT (task_id, scheduled_for, trigger) DO NOTHING
+            ON CONFLICT DO NOTHING
             RETURNING *
         """
         columns = [list(column) for column in zip(*rows, strict=True)]
-        return list(map(run_from_row, await self._db.execute_returning(query, columns)))
+        params = [*_held(claim), *columns]
+        return list(map(run_from_row, await self._db.execute_returning(query, params)))
 
     async def finish(
         self,
@@ -167,21 +185,7 @@ class RunRepository:
         """Record the outcome of many runs at once (each ``Run`` as it should now read:
         status, finished_at, late_by_ms, attempts, error, message_ids); runs gone are
         skipped. Returns how many rows changed."""
-        for run in finished:
-            if run.status not in _FINAL_STATUSES:
-                raise ValueError(f"a run cannot finish as {run.status!r}")
-        rows = [
-            (
-                RunStatus(run.status),
-                to_ms(run.finished_at) if run.finished_at else None,
-                run.late_by_ms,
-                run.attempts,
-                run.error,
-                dump_json(list(run.message_ids)),
-                run.id,
-            )
-            for run in finished
-        ]
+        rows = [run_outcome_columns(run) for run in finished]
         if not rows:
             return 0
         if self._db.dialect.is_postgres and unique_keys([row[-1] for row in rows]):
@@ -211,7 +215,7 @@ class RunRepository:
         query = """
             INSERT INTO runs (task_id, scheduled_for, trigger, status, finished_at)
             VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (task_id, scheduled_for, trigger) DO NOTHING
+            ON CONFLICT DO NOTHING
         """
         try:
             return await self._db.execute_many(query, rows)
@@ -356,3 +360,10 @@ def nearest_rank(ordered: Sequence[int], percent: int) -> int | None:
         return None
     rank = max(1, -(-len(ordered) * percent // 100))
     return ordered[rank - 1]
+
+
+def _held(claim: Claim | None) -> tuple[str | None, int | None, int]:
+    """The (claimed_by, lease_until, fence) a new run row starts with."""
+    if claim is None:
+        return None, None, 0
+    return claim.process_id, to_ms(claim.lease_until), 1

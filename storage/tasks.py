@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import aclosing
+from contextlib import AbstractAsyncContextManager, aclosing, nullcontext
 from datetime import datetime
 from itertools import chain
 from typing import Any, NamedTuple
@@ -24,9 +24,13 @@ from storage.errors import DuplicateTaskError, StaleTaskError, TaskNotFoundError
 from storage.models import NewTask, Task, TaskStatus
 from storage.timeconv import to_ms, to_ms_or_none
 
+TASKS_CHANNEL = "cadence_tasks"
+"""The PostgreSQL channel on which task writes announce ``<task_id>:<next_run_ms>``."""
+
 __all__ = [
     "BOOKKEEPING_FIELDS",
     "GUILD_LEFT_REASON",
+    "TASKS_CHANNEL",
     "UPDATABLE_FIELDS",
     "ScheduleIndex",
     "TaskRepository",
@@ -85,12 +89,15 @@ class TaskRepository:
         """
         params = new_task_columns(new)
         try:
-            rows = await self._db.execute_returning(query, params)
+            async with self._announcing():
+                rows = await self._db.execute_returning(query, params)
+                task = task_from_row(rows[0])
+                await self._announce(task)
         except ConstraintError as error:
             if error.kind == "unique":
                 raise _duplicate(error, name=new.name, job_id=new.job_id) from error
             raise
-        return task_from_row(rows[0])
+        return task
 
     async def create_many(self, news: Iterable[NewTask]) -> int:
         """Insert many tasks in one transaction (import, benchmarks); all or nothing.
@@ -141,13 +148,19 @@ class TaskRepository:
         query = """SELECT * FROM tasks WHERE job_id = ?"""
         return task_or_none(await self._db.fetch_one(query, (job_id,)))
 
-    async def get_many(self, ids: Iterable[int]) -> list[Task]:
-        """The tasks with these ids, in the order given; unknown ids are left out."""
+    async def get_many(self, ids: Iterable[int], *, claim: bool = False) -> list[Task]:
+        """The tasks with these ids, in the order given; unknown ids are left out.
+
+        With ``claim`` (inside the caller's transaction) the rows are locked ``FOR UPDATE
+        SKIP LOCKED`` on PostgreSQL: a task another process is starting right now is left
+        out, so of two engines on one database exactly one starts each due instant. (SQLite
+        has one writer; there it is a plain read.)"""
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return []
         dialect = self._db.dialect
-        query = f"""SELECT * FROM tasks WHERE {dialect.in_ids("id")}"""
+        lock = " ORDER BY id FOR UPDATE SKIP LOCKED" if claim and dialect.is_postgres else ""
+        query = f"""SELECT * FROM tasks WHERE {dialect.in_ids("id")}{lock}"""
         rows = await self._db.fetch_all(query, (dialect.id_list(wanted),))
         by_id = {row["id"]: task_from_row(row) for row in rows}
         return [by_id[task_id] for task_id in wanted if task_id in by_id]
@@ -430,7 +443,10 @@ class TaskRepository:
             params += (expected_version,)
         query = f"""UPDATE tasks SET {assignments} WHERE {condition} RETURNING *"""
         try:
-            rows = await self._db.execute_returning(query, params)
+            async with self._announcing():
+                rows = await self._db.execute_returning(query, params)
+                if rows and {"next_run_at", "status"} & changes.keys():
+                    await self._announce(task_from_row(rows[0]))
         except ConstraintError as error:
             if error.kind == "unique":
                 raise _duplicate(error, name=str(changes.get("name")), job_id=None) from error
@@ -438,6 +454,26 @@ class TaskRepository:
         if not rows:
             raise await self._missing_or_stale(task_id, expected_version)
         return task_from_row(rows[0])
+
+    def _announcing(self) -> AbstractAsyncContextManager[None]:
+        """A write and its announcement in one transaction (PostgreSQL; SQLite has nobody
+        to tell, so the write stands alone as before)."""
+        return self._db.transaction() if self._db.dialect.is_postgres else nullcontext()
+
+    async def _announce(self, task: Task | None) -> None:
+        """PostgreSQL: tell every process's engine, in the writer's transaction, that an
+        active task now falls due at its ``next_run_at`` (``NOTIFY cadence_tasks,
+        '<task_id>:<next_run_ms>'``; delivered at commit, dropped on rollback). The engine's
+        own advances are not announced: a process that misses one finds the run by polling."""
+        if (
+            not self._db.dialect.is_postgres
+            or task is None
+            or task.status != TaskStatus.ACTIVE
+            or task.next_run_at is None
+        ):
+            return
+        payload = f"{task.id}:{to_ms(task.next_run_at)}"
+        await self._db.fetch_all("SELECT pg_notify(?, ?)", (TASKS_CHANNEL, payload))
 
     async def _missing_or_stale(
         self, task_id: int, expected_version: int | None

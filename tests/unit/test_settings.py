@@ -46,6 +46,7 @@ def test_values_are_read_and_converted() -> None:
             "MAX_TASKS_PER_GUILD": "5",
             "MIN_INTERVAL_SECONDS": "30",
             "CATCH_UP_MAX": "0",
+            "LEASE_SECONDS": "45",
             "DISCORD_API_BASE": "http://127.0.0.1:8765/",
         }
     )
@@ -57,6 +58,7 @@ def test_values_are_read_and_converted() -> None:
     assert s.log_level == "DEBUG"
     assert s.max_tasks_per_guild == 5 and s.min_interval_seconds == 30 and s.catch_up_max == 0
     assert s.discord_api_base == "http://127.0.0.1:8765"
+    assert s.lease_seconds == 45
 
 
 def test_extra_extensions_are_a_tuple_of_module_names() -> None:
@@ -112,6 +114,8 @@ BAD = [
     ("HISTORY_PER_TASK", "0", "expects a whole number of at least 1"),
     ("CATCH_UP_MAX", "-3", "expects a whole number of at least 0"),
     ("RESUME_WINDOW_SECONDS", "-120", "expects a whole number of at least 0"),
+    ("LEASE_SECONDS", "2", "expects a whole number of at least 3"),
+    ("LEASE_SECONDS", "thirty", "expects a whole number of at least 3"),
     ("GUILD_DATA_RETENTION_DAYS", "-1", "expects a whole number of at least 0"),
     ("DISCORD_API_BASE", "127.0.0.1:8765", "expects an origin such as http://127.0.0.1:8765"),
     ("DISCORD_API_BASE", "http://127.0.0.1:8765/api/v10", "expects an origin"),
