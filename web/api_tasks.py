@@ -22,6 +22,7 @@ from scheduler.transfer import export_entry
 from storage import Task, TaskKind, TaskRepository, TaskStatus
 from web.auth import ApiAuth
 from web.http_rules import CursorCodec, etag_for
+from web.openapi_schemas import error_responses, ref
 from web.problems import FieldError, Problem
 
 __all__ = [
@@ -198,24 +199,6 @@ def _filters(request: web.Request) -> _Filters:
     return _Filters(status, kind, channel_id, q, limit)
 
 
-def _ref(kind: str, name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/{kind}/{name}"}
-
-
-def _errors(*names: str) -> dict[str, Any]:
-    """Responses by status, each a reference to a shared problem response."""
-    codes = {
-        "BadRequest": "400",
-        "Unauthorized": "401",
-        "Forbidden": "403",
-        "NotFound": "404",
-        "Unprocessable": "422",
-        "TooManyRequests": "429",
-        "ServiceUnavailable": "503",
-    }
-    return {codes[name]: _ref("responses", name) for name in names}
-
-
 def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "in": "query", "description": description, "schema": schema}
 
@@ -235,7 +218,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "created or deleted. Filters combine; `q` matches part of the name, any case.",
             "tags": ["Tasks"],
             "parameters": [
-                _ref("parameters", "GuildId"),
+                ref("parameters", "GuildId"),
                 _query(
                     "status",
                     "Only tasks in this state.",
@@ -252,8 +235,8 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                     {"type": "string", "pattern": "^[0-9]{1,19}$"},
                 ),
                 _query("q", "Only tasks whose name contains this text.", {"type": "string"}),
-                _ref("parameters", "Limit"),
-                _ref("parameters", "Cursor"),
+                ref("parameters", "Limit"),
+                ref("parameters", "Cursor"),
             ],
             "responses": {
                 "200": {
@@ -265,7 +248,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                                 "properties": {
                                     "items": {
                                         "type": "array",
-                                        "items": _ref("schemas", "Task"),
+                                        "items": ref("schemas", "Task"),
                                         "maxItems": MAX_LIMIT,
                                     },
                                     "next_cursor": {"type": ["string", "null"]},
@@ -276,7 +259,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                         }
                     },
                 },
-                **_errors(
+                **error_responses(
                     "BadRequest",
                     "Unauthorized",
                     "Forbidden",
@@ -296,8 +279,8 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "304 while the task is unchanged, or in `If-Match` to change it.",
             "tags": ["Tasks"],
             "parameters": [
-                _ref("parameters", "GuildId"),
-                _ref("parameters", "TaskId"),
+                ref("parameters", "GuildId"),
+                ref("parameters", "TaskId"),
                 {
                     "name": "If-None-Match",
                     "in": "header",
@@ -309,13 +292,13 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                 "200": {
                     "description": "The task.",
                     "headers": {"ETag": _ETAG},
-                    "content": {"application/json": {"schema": _ref("schemas", "Task")}},
+                    "content": {"application/json": {"schema": ref("schemas", "Task")}},
                 },
                 "304": {
                     "description": "Unchanged since the ETag sent.",
                     "headers": {"ETag": _ETAG},
                 },
-                **_errors(
+                **error_responses(
                     "Unauthorized",
                     "Forbidden",
                     "NotFound",

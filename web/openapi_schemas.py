@@ -22,7 +22,7 @@ from scheduler.rules import MAX_DESTINATIONS, MAX_RUNS, NAME_MAX, WEBHOOK_NAME_M
 from storage import CatchUp, TaskKind, TaskStatus
 from storage.payloads import Rotation
 
-__all__ = ["PARAMETERS", "RESPONSES", "SCHEMAS", "SNOWFLAKE", "ref"]
+__all__ = ["PARAMETERS", "RESPONSES", "SCHEMAS", "SNOWFLAKE", "error_responses", "ref"]
 
 Schema = dict[str, Any]
 
@@ -371,6 +371,27 @@ RESPONSES: dict[str, Schema] = {
         headers={"Retry-After": _header("Seconds to wait.", {"type": "integer"})},
     ),
 }
+
+_STATUS_OF = {
+    "BadRequest": "400",
+    "Unauthorized": "401",
+    "Forbidden": "403",
+    "NotFound": "404",
+    "PreconditionFailed": "412",
+    "PayloadTooLarge": "413",
+    "UnsupportedMediaType": "415",
+    "Unprocessable": "422",
+    "PreconditionRequired": "428",
+    "TooManyRequests": "429",
+    "ServiceUnavailable": "503",
+}
+
+
+def error_responses(*names: str) -> dict[str, Schema]:
+    """An operation's `responses` entries for the shared problem responses `names`, by status
+    (e.g. `error_responses("NotFound")` is `{"404": {"$ref": …/NotFound}}`)."""
+    return {_STATUS_OF[name]: ref("responses", name) for name in names}
+
 
 PARAMETERS: dict[str, Schema] = {
     "GuildId": {
