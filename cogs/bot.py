@@ -21,6 +21,7 @@ from cogs.alerting import DiscordAlerter
 from cogs.delivery import DiscordDeliverer
 from cogs.pacing import SlidingWindowPacer, pace_sends
 from config import Settings
+from config.version import VERSION
 from scheduler.api import SchedulerAPI
 from scheduler.clock import SystemClock
 from scheduler.engine import Engine, EngineConfig
@@ -34,7 +35,7 @@ from telemetry.discord_http import discord_trace
 
 log = logging.getLogger("cadence")
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 TREE_HASH_KEY = "command_tree_hash"
 # On a stop signal, runs already sending get this long to finish before they are cancelled

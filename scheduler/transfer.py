@@ -94,7 +94,7 @@ def export_entry(task: Task) -> dict[str, Any]:
         "timezone": task.timezone,
         "catch_up": str(task.catch_up),
         "status": str(task.status),
-        "payload": encode_payload(task.payload),
+        "payload": _exported_payload(task),
         "destinations": destinations,
     }
     for key in ("start_at", "end_at"):
@@ -102,6 +102,16 @@ def export_entry(task: Task) -> dict[str, Any]:
         entry[key] = value.isoformat() if value else None
     entry["max_runs"] = task.max_runs
     return entry
+
+
+def _exported_payload(task: Task) -> dict[str, Any]:
+    """The payload as stored, with approved role ids as strings like every other snowflake
+    (they are shown, never read back: an import approves mentions again)."""
+    payload = encode_payload(task.payload)
+    mentions = payload.get("mentions")
+    if mentions is not None:
+        payload["mentions"] = dict(mentions, roles=[str(role) for role in mentions["roles"]])
+    return payload
 
 
 def plan_import(

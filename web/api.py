@@ -9,11 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import discord
 from aiohttp import web
 
 from scheduler.services import Services
+from web import (
+    api_docs,
+    api_guild,
+    api_history,
+    api_settings,
+    api_task_writes,
+    api_tasks,
+    api_token_routes,
+    api_transfer,
+    pages,
+)
+from web.api_docs import DocsRoutes
 from web.api_guild import GuildRoutes
 from web.api_history import HistoryRoutes
 from web.api_settings import SettingsRoutes
@@ -23,9 +36,10 @@ from web.api_token_routes import ApiTokenRoutes
 from web.api_transfer import TransferRoutes
 from web.auth import ApiAuth
 from web.http_rules import CursorCodec
+from web.openapi import build_document
 from web.pages import PageRoutes
 
-__all__ = ["ApiContext", "api_routes"]
+__all__ = ["ApiContext", "api_paths", "api_routes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +51,21 @@ class ApiContext:
     """The running bot: its guild cache answers channel, permission and mention checks."""
     auth: ApiAuth
     cursors: CursorCodec
+
+
+def api_paths() -> list[dict[str, dict[str, Any]]]:
+    """Each route module's `OPENAPI_PATHS`: one line per module, as in `api_routes` below."""
+    return [
+        api_tasks.OPENAPI_PATHS,
+        api_guild.OPENAPI_PATHS,
+        api_settings.OPENAPI_PATHS,
+        api_task_writes.OPENAPI_PATHS,
+        api_token_routes.OPENAPI_PATHS,
+        pages.OPENAPI_PATHS,
+        api_history.OPENAPI_PATHS,
+        api_transfer.OPENAPI_PATHS,
+        api_docs.OPENAPI_PATHS,
+    ]
 
 
 def api_routes(context: ApiContext) -> list[Callable[[web.Application], None]]:
@@ -56,6 +85,7 @@ def api_routes(context: ApiContext) -> list[Callable[[web.Application], None]]:
         cursors=context.cursors,
     )
     transfer = TransferRoutes(context.services, context.client, context.auth)
+    docs = DocsRoutes(build_document(api_paths()))
     return [
         tasks.add_to,
         guild.add_to,
@@ -65,4 +95,5 @@ def api_routes(context: ApiContext) -> list[Callable[[web.Application], None]]:
         PageRoutes().add_to,
         history.add_to,
         transfer.add_to,
+        docs.add_to,
     ]

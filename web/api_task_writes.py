@@ -34,7 +34,13 @@ from web.api_history import run_object
 from web.api_task_writes_openapi import OPENAPI_PATHS
 from web.api_tasks import not_found_task, path_id, task_etag, task_object
 from web.auth import ApiAuth, Caller, caller_member
-from web.http_rules import check_if_match, etag_for, merge_patch, read_json_body
+from web.http_rules import (
+    MERGE_PATCH_TYPES,
+    check_if_match,
+    etag_for,
+    merge_patch,
+    read_json_body,
+)
 from web.idempotency import Idempotency
 from web.problems import FieldError, Problem
 from web.task_input import (
@@ -121,7 +127,7 @@ class TaskWriteRoutes:
     async def patch_task(self, request: web.Request) -> web.Response:
         caller, task = await self._target(request)
         check_if_match(request.headers.get("If-Match"), task_etag(task))
-        patch = await read_json_body(request)
+        patch = await read_json_body(request, media_types=MERGE_PATCH_TYPES)
         refused = refuse_fields(patch, read_only=READ_ONLY_FIELDS, what="merge patch")
         member = await caller_member(self._client, caller)
         guild = member.guild

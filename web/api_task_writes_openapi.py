@@ -8,29 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from scheduler.control import MAX_SKIP
+from web.openapi_schemas import error_responses, ref
 
 __all__ = ["OPENAPI_PATHS"]
-
-
-def _ref(kind: str, name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/{kind}/{name}"}
-
-
-def _errors(*names: str) -> dict[str, Any]:
-    codes = {
-        "BadRequest": "400",
-        "Unauthorized": "401",
-        "Forbidden": "403",
-        "NotFound": "404",
-        "PreconditionFailed": "412",
-        "PayloadTooLarge": "413",
-        "UnsupportedMediaType": "415",
-        "Unprocessable": "422",
-        "PreconditionRequired": "428",
-        "TooManyRequests": "429",
-        "ServiceUnavailable": "503",
-    }
-    return {codes[name]: _ref("responses", name) for name in names}
 
 
 _COMMON = ("Unauthorized", "Forbidden", "NotFound", "TooManyRequests", "ServiceUnavailable")
@@ -39,9 +19,9 @@ _ETAG = {"description": "The task's version tag, for If-Match.", "schema": {"typ
 _TASK_ANSWER = {
     "description": "The task as it is now.",
     "headers": {"ETag": _ETAG},
-    "content": {"application/json": {"schema": _ref("schemas", "Task")}},
+    "content": {"application/json": {"schema": ref("schemas", "Task")}},
 }
-_PROBLEM = {"application/problem+json": {"schema": _ref("schemas", "Problem")}}
+_PROBLEM = {"application/problem+json": {"schema": ref("schemas", "Problem")}}
 _CONFLICT = {
     "description": "The task's state refuses this (e.g. pausing a paused task).",
     "content": _PROBLEM,
@@ -50,7 +30,7 @@ _IN_FLIGHT = {
     "description": "A request with this Idempotency-Key is still being answered.",
     "content": _PROBLEM,
 }
-_TASK_PARAMS = [_ref("parameters", "GuildId"), _ref("parameters", "TaskId")]
+_TASK_PARAMS = [ref("parameters", "GuildId"), ref("parameters", "TaskId")]
 _REPLAYED = {
     "description": "`true` when this is the stored answer to an earlier request with the "
     "same Idempotency-Key.",
@@ -84,9 +64,9 @@ def _action(
     parameters = list(_TASK_PARAMS)
     responses: dict[str, Any] = {"200": answer, "409": _CONFLICT}
     if idempotent:
-        parameters.append(_ref("parameters", "IdempotencyKey"))
-    responses.update(_errors(*_COMMON, "BadRequest", "PayloadTooLarge", "Unprocessable"))
-    responses["415"] = _ref("responses", "UnsupportedMediaType")
+        parameters.append(ref("parameters", "IdempotencyKey"))
+    responses.update(error_responses(*_COMMON, "BadRequest", "PayloadTooLarge", "Unprocessable"))
+    responses["415"] = ref("responses", "UnsupportedMediaType")
     return {
         "operationId": operation_id,
         "summary": summary,
@@ -124,10 +104,10 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "operationId": "createTask",
             "summary": "Create a task from an export entry (as /schedule import checks one)",
             "tags": ["Tasks"],
-            "parameters": [_ref("parameters", "GuildId"), _ref("parameters", "IdempotencyKey")],
+            "parameters": [ref("parameters", "GuildId"), ref("parameters", "IdempotencyKey")],
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": _ref("schemas", "TaskInput")}},
+                "content": {"application/json": {"schema": ref("schemas", "TaskInput")}},
             },
             "responses": {
                 "201": {
@@ -137,10 +117,10 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                         "ETag": _ETAG,
                         "Idempotent-Replayed": _REPLAYED,
                     },
-                    "content": {"application/json": {"schema": _ref("schemas", "Task")}},
+                    "content": {"application/json": {"schema": ref("schemas", "Task")}},
                 },
                 "409": _IN_FLIGHT,
-                **_errors(*_COMMON, *_BODY),
+                **error_responses(*_COMMON, *_BODY),
             },
         }
     },
@@ -149,27 +129,27 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "operationId": "patchTask",
             "summary": "Change a task with a JSON Merge Patch of its export entry",
             "tags": ["Tasks"],
-            "parameters": [*_TASK_PARAMS, _ref("parameters", "IfMatch")],
+            "parameters": [*_TASK_PARAMS, ref("parameters", "IfMatch")],
             "requestBody": {
                 "required": True,
                 "content": {
-                    "application/merge-patch+json": {"schema": _ref("schemas", "TaskPatch")},
-                    "application/json": {"schema": _ref("schemas", "TaskPatch")},
+                    "application/merge-patch+json": {"schema": ref("schemas", "TaskPatch")},
+                    "application/json": {"schema": ref("schemas", "TaskPatch")},
                 },
             },
             "responses": {
                 "200": _TASK_ANSWER,
-                **_errors(*_COMMON, *_BODY, "PreconditionFailed", "PreconditionRequired"),
+                **error_responses(*_COMMON, *_BODY, "PreconditionFailed", "PreconditionRequired"),
             },
         },
         "delete": {
             "operationId": "deleteTask",
             "summary": "Delete a task and its run history",
             "tags": ["Tasks"],
-            "parameters": [*_TASK_PARAMS, _ref("parameters", "IfMatch")],
+            "parameters": [*_TASK_PARAMS, ref("parameters", "IfMatch")],
             "responses": {
                 "204": {"description": "Deleted."},
-                **_errors(*_COMMON, "PreconditionFailed", "PreconditionRequired"),
+                **error_responses(*_COMMON, "PreconditionFailed", "PreconditionRequired"),
             },
         },
     },

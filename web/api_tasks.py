@@ -22,12 +22,23 @@ from scheduler.transfer import export_entry
 from storage import Task, TaskKind, TaskRepository, TaskStatus
 from web.auth import ApiAuth
 from web.http_rules import CursorCodec, etag_for
+from web.openapi_schemas import error_responses, ref
 from web.problems import FieldError, Problem
 
-__all__ = ["TaskRoutes", "iso", "not_found_task", "path_id", "task_etag", "task_object"]
+__all__ = [
+    "OPENAPI_PATHS",
+    "TaskRoutes",
+    "iso",
+    "not_found_task",
+    "path_id",
+    "task_etag",
+    "task_object",
+]
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 50
+_MAX_ID = 2**63 - 1
+"""Ids are stored as signed 64-bit integers; a larger one names nothing."""
 
 
 def iso(instant: datetime | None) -> str | None:
@@ -130,19 +141,29 @@ def _by_id(task: Task) -> int:
 
 
 def path_id(request: web.Request, name: str) -> int:
-    raw = request.match_info[name]
-    if not raw.isdigit() or len(raw) > 20:
+    """The id in the path, or 404 (ASCII digits only: `str.isdigit` also takes "²")."""
+    number = digits(request.match_info[name])
+    if number is None:
         raise Problem(404, "There is nothing at this address.", kind="not-found")
+    return number
+
+
+def digits(raw: str) -> int | None:
+    """`raw` as a stored id (ASCII digits, at most 2**63 - 1), or None."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 20 or int(raw) > _MAX_ID:
+        return None
     return int(raw)
 
 
 def _filters(request: web.Request) -> _Filters:
+    """The list's filters; one given empty is refused like any other bad value (the document
+    says what each accepts, and an empty `limit` or `status` is none of that)."""
     query = request.query
     errors: list[FieldError] = []
 
     def choice(name: str, kind: type[TaskStatus] | type[TaskKind]) -> Any:
         raw = query.get(name)
-        if raw is None or raw == "":
+        if raw is None:
             return None
         try:
             return kind(raw)
@@ -155,16 +176,16 @@ def _filters(request: web.Request) -> _Filters:
     kind = choice("kind", TaskKind)
     channel_id = None
     raw_channel = query.get("channel_id")
-    if raw_channel:
-        if raw_channel.isdigit() and len(raw_channel) <= 20:
-            channel_id = int(raw_channel)
-        else:
+    if raw_channel is not None:
+        channel_id = digits(raw_channel)
+        if channel_id is None:
             errors.append(FieldError("channel_id", "must be a channel id (digits)"))
     limit = DEFAULT_LIMIT
     raw_limit = query.get("limit")
-    if raw_limit:
-        if raw_limit.isdigit() and 1 <= int(raw_limit) <= MAX_LIMIT:
-            limit = int(raw_limit)
+    if raw_limit is not None:
+        number = digits(raw_limit)
+        if number is not None and 1 <= number <= MAX_LIMIT:
+            limit = number
         else:
             errors.append(FieldError("limit", f"must be a whole number from 1 to {MAX_LIMIT}"))
     if errors:
@@ -176,3 +197,116 @@ def _filters(request: web.Request) -> _Filters:
         )
     q = (query.get("q") or "").strip() or None
     return _Filters(status, kind, channel_id, q, limit)
+
+
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "description": description, "schema": schema}
+
+
+_ETAG = {
+    "description": "The task's entity tag, for If-None-Match and If-Match.",
+    "schema": {"type": "string"},
+    "required": True,
+}
+
+OPENAPI_PATHS: dict[str, dict[str, Any]] = {
+    "/api/v1/guilds/{guild_id}/tasks": {
+        "get": {
+            "operationId": "listTasks",
+            "summary": "List the server's tasks",
+            "description": "Ordered by id, oldest first; paging stays stable while tasks are "
+            "created or deleted. Filters combine; `q` matches part of the name, any case.",
+            "tags": ["Tasks"],
+            "parameters": [
+                ref("parameters", "GuildId"),
+                _query(
+                    "status",
+                    "Only tasks in this state.",
+                    {"type": "string", "enum": [str(s) for s in TaskStatus]},
+                ),
+                _query(
+                    "kind",
+                    "Only tasks of this kind.",
+                    {"type": "string", "enum": [str(k) for k in TaskKind]},
+                ),
+                _query(
+                    "channel_id",
+                    "Only tasks posting in this channel.",
+                    {"type": "string", "pattern": "^[0-9]{1,19}$"},
+                ),
+                _query("q", "Only tasks whose name contains this text.", {"type": "string"}),
+                ref("parameters", "Limit"),
+                ref("parameters", "Cursor"),
+            ],
+            "responses": {
+                "200": {
+                    "description": "One page of tasks.",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "items": {
+                                        "type": "array",
+                                        "items": ref("schemas", "Task"),
+                                        "maxItems": MAX_LIMIT,
+                                    },
+                                    "next_cursor": {"type": ["string", "null"]},
+                                },
+                                "required": ["items", "next_cursor"],
+                                "additionalProperties": False,
+                            }
+                        }
+                    },
+                },
+                **error_responses(
+                    "BadRequest",
+                    "Unauthorized",
+                    "Forbidden",
+                    "NotFound",
+                    "Unprocessable",
+                    "TooManyRequests",
+                    "ServiceUnavailable",
+                ),
+            },
+        }
+    },
+    "/api/v1/guilds/{guild_id}/tasks/{task_id}": {
+        "get": {
+            "operationId": "getTask",
+            "summary": "Get one task",
+            "description": "Answers with an `ETag`; send it back in `If-None-Match` to get "
+            "304 while the task is unchanged, or in `If-Match` to change it.",
+            "tags": ["Tasks"],
+            "parameters": [
+                ref("parameters", "GuildId"),
+                ref("parameters", "TaskId"),
+                {
+                    "name": "If-None-Match",
+                    "in": "header",
+                    "description": "ETags the caller has; 304 when the task's is one of them.",
+                    "schema": {"type": "string"},
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "The task.",
+                    "headers": {"ETag": _ETAG},
+                    "content": {"application/json": {"schema": ref("schemas", "Task")}},
+                },
+                "304": {
+                    "description": "Unchanged since the ETag sent.",
+                    "headers": {"ETag": _ETAG},
+                },
+                **error_responses(
+                    "Unauthorized",
+                    "Forbidden",
+                    "NotFound",
+                    "TooManyRequests",
+                    "ServiceUnavailable",
+                ),
+            },
+        }
+    },
+}
+"""The routes above, for the OpenAPI document (`web.openapi`)."""

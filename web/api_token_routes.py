@@ -132,6 +132,8 @@ _ERRORS = {
     "503": {"$ref": "#/components/responses/ServiceUnavailable"},
 }
 _TAGS = ["API tokens"]
+_SESSION_ONLY: list[dict[str, list[str]]] = [{"sessionCookie": []}]
+"""A dashboard session only: an API token is refused (403) here."""
 
 OPENAPI_PATHS: dict[str, dict[str, Any]] = {
     _BASE: {
@@ -139,6 +141,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "operationId": "listApiTokens",
             "summary": "The guild's live API tokens (dashboard sessions of its managers only)",
             "tags": _TAGS,
+            "security": _SESSION_ONLY,
             "parameters": [{"$ref": "#/components/parameters/GuildId"}],
             "responses": {
                 "200": {
@@ -163,6 +166,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "operationId": "createApiToken",
             "summary": "Make an API token; the answer holds the token, shown this once",
             "tags": _TAGS,
+            "security": _SESSION_ONLY,
             "parameters": [{"$ref": "#/components/parameters/GuildId"}],
             "requestBody": {
                 "required": True,
@@ -207,6 +211,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "operationId": "revokeApiToken",
             "summary": "Revoke an API token: it stops working at once",
             "tags": _TAGS,
+            "security": _SESSION_ONLY,
             "parameters": [
                 {"$ref": "#/components/parameters/GuildId"},
                 {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},

@@ -229,6 +229,8 @@ class SessionAuth:
                 401,
                 "You are not logged in (or your session ended): log in again at /login.",
                 kind="unauthenticated",
+                # RFC 9110: every 401 names a scheme that would work; a token would here.
+                headers={"WWW-Authenticate": 'Bearer realm="cadence"'},
             )
         return session_id, session
 

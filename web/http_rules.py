@@ -16,6 +16,8 @@ from aiohttp import web
 from web.problems import Problem
 
 __all__ = [
+    "JSON_TYPES",
+    "MERGE_PATCH_TYPES",
     "CursorCodec",
     "check_if_match",
     "etag_for",
@@ -118,17 +120,25 @@ def _bad_cursor() -> Problem:
     )
 
 
-async def read_json_body(request: web.Request, *, allow_empty: bool = False) -> Any:
-    """The request's JSON body: 415 when it is not JSON, 400 when it does not parse."""
+JSON_TYPES = ("application/json",)
+MERGE_PATCH_TYPES = ("application/merge-patch+json", "application/json")
+"""What a JSON Merge Patch may be sent as: RFC 7396's own type, or plain JSON."""
+
+
+async def read_json_body(
+    request: web.Request, *, allow_empty: bool = False, media_types: tuple[str, ...] = JSON_TYPES
+) -> Any:
+    """The request's JSON body: 415 when it is not one of `media_types`, 400 when it does not
+    parse. The OpenAPI document lists the same types for the route's body."""
     raw = await request.read()
     if not raw.strip():
         if allow_empty:
             return {}
         raise Problem(400, "This request needs a JSON body.", kind="missing-body")
-    if request.content_type != "application/json":
+    if request.content_type not in media_types:
         raise Problem(
             415,
-            "Send the body as JSON with the header Content-Type: application/json.",
+            f"Send the body as JSON with the header Content-Type: {media_types[-1]}.",
             kind="unsupported-media-type",
         )
     try:
