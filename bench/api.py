@@ -30,10 +30,9 @@ from typing import Any
 
 import aiohttp
 
-from bench.botside import running_bot
+from bench.botside import commanding_guild, running_bot
 from bench.common import (
     EXIT_LOST,
-    cron_tasks,
     database_target,
     header,
     lateness_ms,
@@ -41,8 +40,6 @@ from bench.common import (
     quiet_logging,
     table,
 )
-from fakediscord import Permission, World
-from storage import Database, TaskRepository
 from telemetry import Metrics
 from web import WebServer, build_app
 from web.api import ApiContext, api_routes
@@ -92,13 +89,14 @@ async def _timed(send: Request, count: int, start: int, ok: int) -> tuple[list[f
 
 async def measure(background: int, repeat: int, path: str) -> dict[str, Any]:
     seeded = await quiet_background(path, background)
-    world = World()
-    guild = world.add_guild("Api", owner="owner")
-    admin = guild.add_member("alice", roles=[guild.add_role("Admins", Permission.ADMINISTRATOR)])
-    general = guild.add_channel("general")
-    dev = guild.add_channel("dev")
-    async with Database.open(path) as db:
-        await TaskRepository(db).create_many(cron_tasks(IN_GUILD, guild.id, general.id, prefix="t"))
+    scene = await commanding_guild(path, "Api", IN_GUILD)
+    world, guild, admin, general, dev = (
+        scene.world,
+        scene.guild,
+        scene.admin,
+        scene.general,
+        scene.dev,
+    )
     settings = {"MAX_TASKS_PER_GUILD": str(IN_GUILD + repeat + WARM_UP + 10)}
     async with running_bot(world, path, dev_channel_id=dev.id, settings=settings) as (_fd, bot):
         services = bot.services

@@ -12,24 +12,53 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from bench.common import cron_tasks
 from cogs.bot import CadenceBot
 from cogs.running import running
 from config import load_settings
-from fakediscord import FakeDiscord, World
+from fakediscord import FakeDiscord, Permission, World
 from fakediscord.rest import RecordedRequest
 from fakediscord.settings import EmulatorSettings
 from scheduler.payload import make_nonce
-from storage import Database
+from storage import Database, TaskRepository
 
 __all__ = [
+    "CommandingGuild",
     "Posts",
     "accepted_creates",
+    "commanding_guild",
     "count_posts",
     "expected_nonces",
     "running_bot",
     "wait_for_nonces",
 ]
+
+
+@dataclass(frozen=True)
+class CommandingGuild:
+    """The guild a bench drives the bot from: an admin, #general (where its tasks post) and
+    #dev (the bot's notices)."""
+
+    world: World
+    guild: Any
+    admin: Any
+    general: Any
+    dev: Any
+
+
+async def commanding_guild(db_path: str | Path, name: str, tasks: int) -> CommandingGuild:
+    """A world with one guild and its admin, and `tasks` cron tasks of that guild stored in
+    `db_path` (none due for hours)."""
+    world = World()
+    guild = world.add_guild(name, owner="owner")
+    admin = guild.add_member("alice", roles=[guild.add_role("Admins", Permission.ADMINISTRATOR)])
+    general = guild.add_channel("general")
+    dev = guild.add_channel("dev")
+    async with Database.open(db_path) as db:
+        await TaskRepository(db).create_many(cron_tasks(tasks, guild.id, general.id, prefix="t"))
+    return CommandingGuild(world, guild, admin, general, dev)
 
 
 @asynccontextmanager

@@ -23,10 +23,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench.botside import running_bot
+from bench.botside import commanding_guild, running_bot
 from bench.common import (
     EXIT_LOST,
-    cron_tasks,
     database_target,
     header,
     lateness_ms,
@@ -34,9 +33,7 @@ from bench.common import (
     quiet_logging,
     table,
 )
-from fakediscord import Permission, World
 from fakediscord.interactions import Interaction
-from storage import Database, TaskRepository
 
 MODULE = "bench.commands"
 FULL_TASKS, QUICK_TASKS = 100_000, 10_000
@@ -76,13 +73,14 @@ async def _timed(
 
 async def measure(size: int, repeat: int, path: str) -> dict[str, Any]:
     seeded = await quiet_background(path, max(0, size - IN_GUILD))
-    world = World()
-    guild = world.add_guild("Commands", owner="owner")
-    admin = guild.add_member("alice", roles=[guild.add_role("Admins", Permission.ADMINISTRATOR)])
-    general = guild.add_channel("general")
-    dev = guild.add_channel("dev")
-    async with Database.open(path) as db:
-        await TaskRepository(db).create_many(cron_tasks(IN_GUILD, guild.id, general.id, prefix="t"))
+    scene = await commanding_guild(path, "Commands", IN_GUILD)
+    world, guild, admin, general, dev = (
+        scene.world,
+        scene.guild,
+        scene.admin,
+        scene.general,
+        scene.dev,
+    )
     settings = {"MAX_TASKS_PER_GUILD": str(IN_GUILD + repeat + WARM_UP + 10)}
     async with running_bot(world, path, dev_channel_id=dev.id, settings=settings) as (fd, bot):
         stored = sum((await bot.engine.tasks.counts_by_status()).values())
