@@ -14,6 +14,7 @@ tmp/figures.jsonl: due, delivered, doubled, lateness p50/p99/max, takeover time.
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
 from collections.abc import AsyncIterator
@@ -214,6 +215,60 @@ async def test_a_task_created_on_one_process_fires_on_time_when_another_claims_i
     late = post.timestamp - due.timestamp()
     print(f"\nSCALE-PROOF handover: created on process {a}, lateness {late:.3f} s")
     assert -0.05 <= late <= 1.5, late
+
+
+async def test_commands_answer_in_every_guild_while_a_dead_process_shards_move(
+    fleet: tuple[Fleet, list[Guild]],
+) -> None:
+    """SIGKILL process 2; restart process 0 with process 2's shards added (0,1,4,5): while
+    process 0 restarts, process 1's guilds keep answering; afterwards every one of the 60
+    guilds answers a slash command. Commands are synced globally (no DEV_GUILD_ID)."""
+    group, guilds = fleet
+    for bot in group.bots:
+        bot.env["DEV_GUILD_ID"] = ""
+    await group.start_all()
+    dead = group.bots[2]
+    assert dead.process is not None
+    dead.process.kill()
+    await dead.process.wait()
+    dead.process = None
+
+    assert await group.bots[0].stop() == 0
+    moved = ",".join(str(s) for s in [*group.shards(0), *group.shards(2)])
+    restarting = asyncio.create_task(group.start(0, SHARD_IDS=moved))
+    meanwhile = [g for g in guilds if group.owner(g.id) == 1]
+    answered_meanwhile = await answer_all(group.fd, meanwhile)
+    moved_in = await restarting
+    began = time.monotonic()
+    answered = await answer_all(group.fd, guilds)
+    print(
+        "\nSCALE-PROOF "
+        + json.dumps(
+            {
+                "proof": "commands-while-shards-move",
+                "guilds": len(guilds),
+                "answered_during_restart": answered_meanwhile,
+                "answered_after": answered,
+                "restart_with_moved_shards_s": round(moved_in, 3),
+                "all_answered_in_s": round(time.monotonic() - began, 3),
+            }
+        )
+    )
+    assert answered_meanwhile == len(meanwhile)
+    assert answered == len(guilds)
+
+
+async def answer_all(fd: FakeDiscord, guilds: list[Guild]) -> int:
+    """Run /schedule list as each guild's owner; how many were answered (each within 10 s)."""
+
+    async def one(guild: Guild) -> bool:
+        answer = await asyncio.wait_for(
+            final_answer(await fd.slash(guild, guild.owner_id, "schedule list")), 10
+        )
+        return bool(text_of(answer))
+
+    results = await asyncio.gather(*(one(g) for g in guilds))
+    return sum(results)
 
 
 def takeover(count: PostCount, held: set[tuple[int, int]], since: float) -> float:
