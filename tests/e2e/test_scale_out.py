@@ -30,6 +30,7 @@ from tests.e2e.burst import (
     PostCount,
     count_posts,
     in_whole_seconds,
+    message_route,
     wait_delivered,
     wait_until,
 )
@@ -37,6 +38,7 @@ from tests.e2e.harness import Scene, build_scene
 from tests.e2e.scale_fleet import (
     Fleet,
     add_guilds,
+    in_flight,
     report,
     seed_spread,
     settled,
@@ -100,13 +102,30 @@ async def all_delivered(fleet: Fleet, burst: Burst, timeout: float) -> None:  # 
 async def test_sigkill_one_process_mid_burst_loses_and_doubles_nothing(
     fleet: tuple[Fleet, list[Guild]],
 ) -> None:
-    """SIGKILL process 1 a third of the way through the burst, while it holds runs in flight:
-    0 lost, 0 doubled, and its guilds' posts resume within LEASE + 5 s."""
+    """SIGKILL process 1 a third of the way through the burst while its posts are on the wire
+    (Discord delays its guilds' message creates; the requests die with the process): 0 lost,
+    0 doubled, and its guilds' posts resume within LEASE + 5 s."""
     group, guilds = fleet
     burst = await burst_started(group, guilds)
-    await until(burst.first_at.timestamp() + 10)
     victim = 1
-    killed_at, held = await signal_in_flight(group.bots[victim], group.url, signal.SIGKILL, 15)
+    theirs = [c for g in guilds if group.owner(g.id) == victim for c in g.channels.values()]
+    await until(burst.first_at.timestamp() + 10)
+    wire = group.fd.faults.add(
+        message_route(theirs), method="POST", status=None, times=None, delay=60
+    )
+    await wire.wait_delayed(3, timeout=10)
+    bot = group.bots[victim]
+    assert bot.process is not None
+    pid = bot.process.pid
+    bot.process.kill()
+    killed_at = time.time()
+    await bot.process.wait()
+    bot.process = None
+    held = in_flight(group.url, pid)
+    group.fd.faults.remove(wire)  # what is still on the wire arrives with nobody waiting
+    await asyncio.sleep(0.2)
+    assert held, "the victim held no run at its death"
+    assert not set(count_posts(group.fd, burst).arrived) & held, "a held post reached Discord"
 
     await all_delivered(group, burst, timeout=30 + LEASE + 30)
     count = count_posts(group.fd, burst)
@@ -126,6 +145,7 @@ async def test_sigkill_one_process_mid_burst_loses_and_doubles_nothing(
         "sigkill",
         count,
         held_at_kill=len(held),
+        dropped_on_the_wire=wire.dropped,
         takeover_s=round(takeover(count, held, killed_at), 3),
         victim_guilds_worst_s=round(slowest, 3),
     )
