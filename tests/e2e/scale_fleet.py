@@ -5,9 +5,7 @@ into the database before the processes start, counted by nonce on the emulator's
 
 from __future__ import annotations
 
-import asyncio
 import json
-import signal
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -193,26 +191,3 @@ def in_flight(url: str, pid: int) -> set[tuple[int, int]]:
         WHERE r.status = 'running' AND p.pid = ?
     """
     return {(row["task_id"], row["scheduled_for"]) for row in query_rows(url, query, (pid,))}
-
-
-async def signal_in_flight(
-    bot: BotProcess,
-    url: str,
-    sig: int,
-    timeout: float,  # noqa: ASYNC109
-) -> tuple[float, set[tuple[int, int]]]:
-    """Send `sig` to the process the moment it holds runs in flight (so that a takeover is
-    needed, not merely a claim by another process); returns when it was sent and the runs
-    (task id, scheduled ms) it held just before."""
-    assert bot.process is not None
-    pid = bot.process.pid
-    deadline = time.monotonic() + timeout
-    while not (held := in_flight(url, pid)):
-        assert time.monotonic() < deadline, "the process never held a run in flight"
-        await asyncio.sleep(0.005)
-    bot.process.send_signal(sig)
-    sent = time.time()
-    if sig == signal.SIGKILL:
-        await bot.process.wait()
-        bot.process = None
-    return sent, held

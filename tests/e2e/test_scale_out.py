@@ -42,7 +42,6 @@ from tests.e2e.scale_fleet import (
     report,
     seed_spread,
     settled,
-    signal_in_flight,
 )
 from tests.postgres_server import fresh_database
 
@@ -156,16 +155,26 @@ async def test_sigkill_one_process_mid_burst_loses_and_doubles_nothing(
 async def test_sigstop_past_the_lease_then_sigcont_doubles_nothing(
     fleet: tuple[Fleet, list[Guild]],
 ) -> None:
-    """SIGSTOP process 1 while it holds runs, for LEASE + 10 s, then SIGCONT: the others take
-    its runs over, and the woken process's late writes and sends are fenced: 0 doubled,
-    0 lost."""
+    """SIGSTOP process 1 while its posts are on the wire (Discord delays its guilds' message
+    creates), for LEASE + 10 s; the others take its runs over. Then Discord lets every
+    delayed request through at once, the frozen process's stale sends and the takeovers'
+    alike, and SIGCONT: the same nonces and the fenced late writes keep it 0 doubled, 0 lost."""
     group, guilds = fleet
     burst = await burst_started(group, guilds)
+    victim = 1
+    theirs = [c for g in guilds if group.owner(g.id) == victim for c in g.channels.values()]
     await until(burst.first_at.timestamp() + 8)
-    frozen = group.bots[1]
-    stopped_at, held = await signal_in_flight(frozen, group.url, signal.SIGSTOP, 15)
-    await asyncio.sleep(LEASE + 10)
+    wire = group.fd.faults.add(
+        message_route(theirs), method="POST", status=None, times=None, delay=120
+    )
+    await wire.wait_delayed(3, timeout=10)
+    frozen = group.bots[victim]
     assert frozen.process is not None
+    held = in_flight(group.url, frozen.process.pid)
+    frozen.process.send_signal(signal.SIGSTOP)
+    stopped_at = time.time()
+    await asyncio.sleep(LEASE + 10)
+    group.fd.faults.remove(wire)
     frozen.process.send_signal(signal.SIGCONT)
 
     await all_delivered(group, burst, timeout=30 + LEASE + 30)
@@ -176,6 +185,7 @@ async def test_sigstop_past_the_lease_then_sigcont_doubles_nothing(
         "sigstop",
         count,
         held_at_stop=len(held),
+        delayed_sends=wire.hits,
         stopped_s=LEASE + 10,
         takeover_s=round(takeover(count, held, stopped_at), 3),
     )
