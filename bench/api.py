@@ -30,7 +30,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.botside import commanding_guild, running_bot
+from bench.botside import commanding_bot
 from bench.common import (
     EXIT_LOST,
     database_target,
@@ -89,16 +89,9 @@ async def _timed(send: Request, count: int, start: int, ok: int) -> tuple[list[f
 
 async def measure(background: int, repeat: int, path: str) -> dict[str, Any]:
     seeded = await quiet_background(path, background)
-    scene = await commanding_guild(path, "Api", IN_GUILD)
-    world, guild, admin, general, dev = (
-        scene.world,
-        scene.guild,
-        scene.admin,
-        scene.general,
-        scene.dev,
-    )
-    settings = {"MAX_TASKS_PER_GUILD": str(IN_GUILD + repeat + WARM_UP + 10)}
-    async with running_bot(world, path, dev_channel_id=dev.id, settings=settings) as (_fd, bot):
+    room = repeat + WARM_UP + 10
+    async with commanding_bot(path, "Api", IN_GUILD, room=room) as (_fd, bot, scene):
+        guild, admin, general = scene.guild, scene.admin, scene.general
         services = bot.services
         auth = ApiAuth.for_bot(services.api_tokens, RateLimiter(1e6, 1_000_000), bot)
         context = ApiContext(services, bot, auth, CursorCodec(b"bench-key-" * 4))

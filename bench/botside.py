@@ -28,7 +28,7 @@ __all__ = [
     "CommandingGuild",
     "Posts",
     "accepted_creates",
-    "commanding_guild",
+    "commanding_bot",
     "count_posts",
     "expected_nonces",
     "running_bot",
@@ -48,9 +48,12 @@ class CommandingGuild:
     dev: Any
 
 
-async def commanding_guild(db_path: str | Path, name: str, tasks: int) -> CommandingGuild:
-    """A world with one guild and its admin, and `tasks` cron tasks of that guild stored in
-    `db_path` (none due for hours)."""
+@asynccontextmanager
+async def commanding_bot(
+    db_path: str | Path, name: str, tasks: int, *, room: int
+) -> AsyncIterator[tuple[FakeDiscord, CadenceBot, CommandingGuild]]:
+    """The bot running on a world with one guild and its admin, `tasks` cron tasks of that
+    guild stored in `db_path` (none due for hours) and room for `room` more."""
     world = World()
     guild = world.add_guild(name, owner="owner")
     admin = guild.add_member("alice", roles=[guild.add_role("Admins", Permission.ADMINISTRATOR)])
@@ -58,7 +61,10 @@ async def commanding_guild(db_path: str | Path, name: str, tasks: int) -> Comman
     dev = guild.add_channel("dev")
     async with Database.open(db_path) as db:
         await TaskRepository(db).create_many(cron_tasks(tasks, guild.id, general.id, prefix="t"))
-    return CommandingGuild(world, guild, admin, general, dev)
+    scene = CommandingGuild(world, guild, admin, general, dev)
+    settings = {"MAX_TASKS_PER_GUILD": str(tasks + room)}
+    async with running_bot(world, db_path, dev_channel_id=dev.id, settings=settings) as (fd, bot):
+        yield fd, bot, scene
 
 
 @asynccontextmanager

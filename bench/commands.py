@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench.botside import commanding_guild, running_bot
+from bench.botside import commanding_bot
 from bench.common import (
     EXIT_LOST,
     database_target,
@@ -73,16 +73,9 @@ async def _timed(
 
 async def measure(size: int, repeat: int, path: str) -> dict[str, Any]:
     seeded = await quiet_background(path, max(0, size - IN_GUILD))
-    scene = await commanding_guild(path, "Commands", IN_GUILD)
-    world, guild, admin, general, dev = (
-        scene.world,
-        scene.guild,
-        scene.admin,
-        scene.general,
-        scene.dev,
-    )
-    settings = {"MAX_TASKS_PER_GUILD": str(IN_GUILD + repeat + WARM_UP + 10)}
-    async with running_bot(world, path, dev_channel_id=dev.id, settings=settings) as (fd, bot):
+    room = repeat + WARM_UP + 10
+    async with commanding_bot(path, "Commands", IN_GUILD, room=room) as (fd, bot, scene):
+        guild, admin, general = scene.guild, scene.admin, scene.general
         stored = sum((await bot.engine.tasks.counts_by_status()).values())
 
         def cron(number: int) -> Awaitable[Interaction]:
