@@ -18,6 +18,7 @@ from storage import NewTask, Task
 from storage.payloads import encode_destination, encode_payload
 
 __all__ = [
+    "ENTRY_FIELDS",
     "FORMAT",
     "IMPORTED_MENTIONS",
     "MAX_FILE_BYTES",
@@ -75,6 +76,14 @@ def export_tasks(tasks: Iterable[Task], *, guild_id: int, at: datetime) -> dict[
         "exported_at": at.isoformat(),
         "tasks": [export_entry(task) for task in tasks],
     }
+
+
+ENTRY_FIELDS = frozenset(
+    {"name", "kind", "spec", "timezone", "start_at", "end_at", "max_runs", "catch_up"}
+    | {"payload", "destinations", "status"}
+)
+"""The keys of an export entry: what `export_entry` writes, an import reads and the web API's
+POST accepts (tests/unit/test_transfer.py checks `export_entry` writes exactly these)."""
 
 
 def export_entry(task: Task) -> dict[str, Any]:

@@ -18,22 +18,17 @@ from discordside.checks import check_import_entry
 from scheduler.entries import EntryContext, check_entry
 from scheduler.errors import EntryProblem, InvalidEntryError, ScheduleError
 from scheduler.rules import TaskRules
+from scheduler.transfer import ENTRY_FIELDS
 from storage import NewTask
 from web.problems import FieldError, Problem
 
 __all__ = [
-    "ENTRY_FIELDS",
     "READ_ONLY_FIELDS",
     "TaskInputChecker",
     "invalid",
     "refuse_fields",
 ]
 
-ENTRY_FIELDS = frozenset(
-    {"name", "kind", "spec", "timezone", "start_at", "end_at", "max_runs", "catch_up"}
-    | {"payload", "destinations", "status"}
-)
-"""The keys of the export entry (`scheduler.transfer.export_entry`), the body of a POST."""
 READ_ONLY_FIELDS = (
     "id",
     "status",

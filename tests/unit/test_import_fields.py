@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from scheduler.errors import ScheduleError
-from scheduler.transfer import entry_field, plan_import
+from scheduler.transfer import ENTRY_FIELDS, entry_field, export_entry, plan_import
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -84,3 +84,12 @@ def test_too_many_tasks_is_about_the_whole_list() -> None:
 )
 def test_an_error_that_names_its_part_points_there(part: str | None, expected: str) -> None:
     assert entry_field(3, ScheduleError("wrong", field=part)) == expected
+
+
+def test_an_exported_entry_has_exactly_the_fields_a_post_accepts() -> None:
+    """`ENTRY_FIELDS` (what the API's POST and an import read) and `export_entry` (what an
+    export and the API's task object write) are one list: a key added to one must be added to
+    the other, or an exported task could not be posted back."""
+    from tests.unit.test_engine_parts import make_task
+
+    assert set(export_entry(make_task())) == ENTRY_FIELDS
