@@ -114,6 +114,10 @@ class MemberLookup:
             self._keep(key, found, now)
         return found
 
+    def holds(self, guild_id: int, user_id: int) -> bool:
+        """True while a fetched copy of that member is kept (expired or not)."""
+        return (guild_id, user_id) in self._kept
+
     def forget(self, guild_id: int, user_id: int) -> None:
         """Drop the copy of one member (a GUILD_MEMBER_UPDATE or _REMOVE arrived)."""
         self._forgotten += 1
