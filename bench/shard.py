@@ -11,7 +11,9 @@ child process, so that its RSS is its own, read from /proc/self/status:
 
 - ``full``: discord.py's defaults, members intent, every member cached, chunking at start-up;
 - ``needed``: the members intent, but only the bot's own member cached and no chunking; the
-  checks fetch the member they judge and keep it briefly (`discordside/members.py`).
+  checks fetch the member they judge and keep it briefly (`discordside/members.py`);
+- ``no-intent`` (only with ``--modes``): ``needed`` without the members intent, which
+  Cadence does not offer (no member events would arrive), to show what the intent costs.
 
 **Ready** is the later of discord.py's ready (every GUILD_CREATE handled: ``on_ready``) and
 Cadence's start-up being over (``bot.started``: engine recovered, missed runs caught up,
@@ -40,6 +42,9 @@ from bench.machine import machine
 FULL = {"guilds": 2500, "members": 200, "tasks": 50_000}
 QUICK = {"guilds": 100, "members": 50, "tasks": 2_000}
 MODES = ("full", "needed")
+#: Not a setting: ``needed`` without the members intent, measured to show what keeping the
+#: intent costs (Discord then sends no member events; see docs/SCALING.md "Member cache").
+WHAT_IF = "no-intent"
 RESULT_PREFIX = "RESULT "
 PROBES = 200
 
@@ -66,7 +71,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--guilds", type=int)
     parser.add_argument("--members", type=int, help="members per guild (owner and bot included)")
     parser.add_argument("--tasks", type=int)
-    parser.add_argument("--modes", default=",".join(MODES), help="MEMBER_CACHE modes to run")
+    parser.add_argument(
+        "--modes",
+        default=",".join(MODES),
+        help=f"MEMBER_CACHE modes to run, and {WHAT_IF} (needed without the members intent)",
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results here")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -104,10 +113,14 @@ async def _child(mode: str, shard: Shard) -> dict[str, Any]:
     from storage import Database
 
     quiet_logging()
+    if mode == WHAT_IF:
+        import cogs.bot
+
+        cogs.bot.gateway_member_options = _without_members_intent
     environ = {
         "DISCORD_TOKEN": shard.token,
         "DEV_CHANNEL_ID": str(shard.dev_channel),
-        "MEMBER_CACHE": mode,
+        "MEMBER_CACHE": "needed" if mode == WHAT_IF else mode,
         "MAX_TASKS_PER_GUILD": "1000",
     }
     gc.collect()
@@ -144,6 +157,16 @@ async def _child(mode: str, shard: Shard) -> dict[str, Any]:
         "check_cold_ms": cold,
         "check_warm_ms": warm,
         "fetches": bot.member_lookup.fetches,
+    }
+
+
+def _without_members_intent(mode: str) -> dict[str, Any]:
+    import discord
+
+    return {
+        "intents": discord.Intents.default(),
+        "member_cache_flags": discord.MemberCacheFlags.none(),
+        "chunk_guilds_at_startup": False,
     }
 
 
@@ -270,6 +293,12 @@ def _line(result: dict[str, Any]) -> str:
     )
 
 
+def _label(mode: str) -> str:
+    if mode == WHAT_IF:
+        return "needed without the members intent (not offered)"
+    return f"MEMBER_CACHE={mode}"
+
+
 def summary(results: list[dict[str, Any]]) -> str:
     """The Markdown table for docs/BENCHMARKS.md."""
     head = (
@@ -278,7 +307,7 @@ def summary(results: list[dict[str, Any]]) -> str:
     )  # fmt: skip
     rows = [
         (
-            f"MEMBER_CACHE={r['mode']}",
+            _label(r["mode"]),
             f"{r['guilds']:,}",
             f"{r['guilds'] * r['members']:,}",
             f"{r['tasks']:,}",
