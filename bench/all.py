@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-BENCHES = ("restore", "lateness", "lost", "burst", "commands", "fairness", "api")
+BENCHES = ("restore", "lateness", "lost", "burst", "commands", "fairness", "api", "shard")
 
 
 def main(argv: list[str] | None = None) -> int:

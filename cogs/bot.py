@@ -22,6 +22,7 @@ from cogs.delivery import DiscordDeliverer
 from cogs.pacing import SlidingWindowPacer, pace_sends
 from config import Settings
 from config.version import VERSION
+from discordside.members import MemberLookup, gateway_member_options
 from scheduler.api import SchedulerAPI
 from scheduler.clock import SystemClock
 from scheduler.engine import Engine, EngineConfig
@@ -89,22 +90,23 @@ class CadenceBot(commands.Bot):
         metrics: Metrics | None = None,
     ) -> None:
         self.metrics = metrics or Metrics(version=__version__)
-        intents = discord.Intents.default()
-        intents.members = True
         self.pacer = SlidingWindowPacer()
         trace = discord_trace(self.metrics)
         pace_sends(trace, self.pacer, on_wait=self.metrics.pacer_wait.observe)
         super().__init__(
             command_prefix=commands.when_mentioned,
-            intents=intents,
             help_command=None,
             guild_ready_timeout=guild_ready_timeout,
             allowed_mentions=discord.AllowedMentions.none(),
             http_trace=trace,
             tree_cls=TimedCommandTree,
+            **gateway_member_options(settings.member_cache),
             **self._gateway_options(settings),
         )
         self.settings = settings
+        #: The members the checks need, fetched and kept briefly (discordside/members.py).
+        self.member_lookup = MemberLookup(ttl=settings.member_cache_seconds)
+        self._forget_members_on_update()
         self.database = database
         self.version = __version__
         deliverer = DiscordDeliverer(self)
@@ -153,6 +155,25 @@ class CadenceBot(commands.Bot):
     def _gateway_options(settings: Settings) -> dict[str, Any]:
         """Extra `Client` options for the gateway (none for one unsharded connection)."""
         return {}
+
+    def _forget_members_on_update(self) -> None:
+        """Drop a kept member when Discord says they changed. discord.py dispatches nothing
+        for a GUILD_MEMBER_UPDATE of a member it does not cache (MEMBER_CACHE=needed), so its
+        parser is wrapped: the event is read first, then handled as usual."""
+        parsers = self._connection.parsers
+        handle = parsers["GUILD_MEMBER_UPDATE"]
+
+        def member_update(data: Any) -> None:
+            self.member_lookup.forget(int(data["guild_id"]), int(data["user"]["id"]))
+            handle(data)
+
+        parsers["GUILD_MEMBER_UPDATE"] = member_update
+
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        self.member_lookup.forget(payload.guild_id, payload.user.id)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        self.member_lookup.forget_guild(guild.id)
 
     @property
     def process_id(self) -> str | None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import discord
 
+from discordside.members import lookup_for
 from scheduler.protocols import (
     Delivery,
     DeliveryError,
@@ -121,9 +122,10 @@ class DiscordDeliverer:
     async def _still_allowed(self, delivery: Delivery) -> Mentions:
         """The approved mentions, less those the creator may no longer make.
 
-        Judged from the gateway's cache when it holds the guild with all its members and the
-        channel; otherwise (before the gateway is ready, or while a guild is still loading)
-        from the guild, channel and member fetched over REST. The check never passes for
+        Judged from the gateway's cache when it holds the guild and the channel, with the
+        creator from the member lookup (`discordside.members`); otherwise (before the
+        gateway is ready, or while a guild is still loading) from the guild, channel and
+        member fetched over REST. The check never passes for
         lack of a cache: a guild or channel the bot cannot fetch mutes the mentions (the
         post then fails on its own), and any other REST error fails the attempt, which is
         retried like a failed post.
@@ -131,7 +133,7 @@ class DiscordDeliverer:
         approved = delivery.allowed_mentions
         if not approved.everyone and not approved.roles:
             return approved
-        view = self._cached_view(delivery) or await self._fetched_view(delivery)
+        view = await self._cached_view(delivery) or await self._fetched_view(delivery)
         if view is None:
             return replace(approved, everyone=False, roles=())
         guild, channel, member = view
@@ -148,16 +150,20 @@ class DiscordDeliverer:
         self._tell_muted(delivery, left=member is None)
         return replace(approved, everyone=everyone, roles=tuple(kept_roles))
 
-    def _cached_view(self, delivery: Delivery) -> _View | None:
-        """Guild, channel and creator from the cache, when it is complete enough to judge."""
+    async def _cached_view(self, delivery: Delivery) -> _View | None:
+        """Guild and channel from the gateway's cache, when it holds them; the creator from
+        the member lookup (discord.py's cache, else a short-lived copy fetched over REST:
+        with MEMBER_CACHE=needed the gateway keeps no members)."""
         guild = self._bot.get_guild(delivery.guild_id) if delivery.guild_id else None
         target = _target_id(delivery)
-        if guild is None or not guild.chunked or target is None:
+        if guild is None or target is None:
             return None
         channel = guild.get_channel_or_thread(target)
         if channel is None:
             return None
-        member = guild.get_member(delivery.created_by) if delivery.created_by else None
+        member = None
+        if delivery.created_by:
+            member = await lookup_for(self._bot).member(guild, delivery.created_by)
         return guild, channel, member
 
     async def _fetched_view(self, delivery: Delivery) -> _View | None:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -158,6 +158,8 @@ class Settings:
     metrics_port: int | None = None
     log_format: str = "text"
     shards: ShardPlan = field(default_factory=ShardPlan)
+    member_cache: Literal["full", "needed"] = "needed"
+    member_cache_seconds: int = 60
 
     @property
     def default_zone(self) -> ZoneInfo:
@@ -228,6 +230,8 @@ def load_settings(
         extra_extensions=reader.value("EXTRA_EXTENSIONS", (), _extensions),
         sandbox=sandbox,
         shards=shards,
+        member_cache=reader.value("MEMBER_CACHE", "needed", _member_cache),
+        member_cache_seconds=reader.count("MEMBER_CACHE_SECONDS", 60, minimum=1),
         **_web_settings(reader),
     )
 
@@ -323,6 +327,15 @@ def _log_format(name: str, raw: str) -> str:
     if fmt not in LOG_FORMATS:
         raise SettingsError(name, f"expects text or json, got {raw!r}")
     return fmt
+
+
+def _member_cache(name: str, raw: str) -> Literal["full", "needed"]:
+    mode = raw.lower()
+    if mode == "full":
+        return "full"
+    if mode == "needed":
+        return "needed"
+    raise SettingsError(name, f"expects full or needed, got {raw!r}")
 
 
 def _origin(name: str, raw: str) -> str:

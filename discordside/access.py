@@ -1,11 +1,12 @@
 """Who may reach a guild's Cadence data from the web, decided by the bot at every request.
 
 An API token acts with the rights of the member who made it, so the web API asks at every
-use, as the bot sees the guild now: the member from the cache, else from Discord (404: they
-left); the guild owner, Administrator or Manage Server (guild-wide, as for `/scheduler
-config`, see `discordside.checks.manages_server`) may (`creator_refusal`). A dashboard user
-acts as themself: the `/schedule` rule (owner, Administrator, Manage Server, manager role)
-reads and writes, the viewer role reads (`dashboard_access`).
+use, as the bot sees the guild now: the member from the cache, else from Discord, kept for a
+short while (`discordside.members`; 404: they left); the guild owner, Administrator or Manage
+Server (guild-wide, as for `/scheduler config`, see `discordside.checks.manages_server`) may
+(`creator_refusal`). A dashboard user acts as themself: the `/schedule` rule (owner,
+Administrator, Manage Server, manager role) reads and writes, the viewer role reads
+(`dashboard_access`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Literal
 import discord
 
 from discordside.checks import MANAGE_SERVER, manager_refusal, manages_server
+from discordside.members import MemberLookup, lookup_for
 
 __all__ = [
     "CreatorRefusal",
@@ -55,22 +57,19 @@ async def acting_member(
         return CreatorRefusal(
             "no_guild", "Cadence is no longer in this server, so its tokens do not work."
         )
-    member = await member_now(guild, member_id)
+    member = await member_now(guild, member_id, lookup_for(client))
     if member is None:
         return CreatorRefusal("left", "The token's creator left the server; create a new token.")
     return member
 
 
-async def member_now(guild: discord.Guild, user_id: int) -> discord.Member | None:
-    """The member as the bot sees them now: its cache, else Discord; None when they are not
-    in the guild. Other Discord errors than 404 are raised."""
-    member = guild.get_member(user_id)
-    if member is not None:
-        return member
-    try:
-        return await guild.fetch_member(user_id)
-    except discord.NotFound:
-        return None
+async def member_now(
+    guild: discord.Guild, user_id: int, lookup: MemberLookup
+) -> discord.Member | None:
+    """The member as the bot sees them now: discord.py's cache, else a copy fetched from
+    Discord and kept briefly (`discordside.members`); None when they are not in the guild.
+    Other Discord errors than 404 are raised."""
+    return await lookup.member(guild, user_id)
 
 
 async def creator_refusal(
@@ -122,7 +121,7 @@ async def dashboard_access(
     Other Discord errors than 404 are raised: the caller answers with a temporary error.
     """
     guild = client.get_guild(guild_id)
-    member = None if guild is None else await member_now(guild, user_id)
+    member = None if guild is None else await member_now(guild, user_id, lookup_for(client))
     if guild is None or member is None:
         return DashboardAccess(member=False)
     refusal = manager_refusal(member, member.guild_permissions, manager_role_id)

@@ -37,6 +37,9 @@ PRIVILEGED = {
     1 << 15: (1 << 18) | (1 << 19),
 }
 
+#: Members per GUILD_MEMBERS_CHUNK (Discord's).
+CHUNK_SIZE = 1000
+
 Payload = dict[str, Any] | Callable[["Session"], dict[str, Any]]
 
 
@@ -51,6 +54,8 @@ class Session:
     seq: int = 0
     ws: web.WebSocketResponse | None = None
     resumable: bool = True
+    #: IDENTIFY's ``large_threshold`` (Discord: 50 to 250, 50 when absent)
+    large_threshold: int = 50
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def covers(self, guild_id: int | None) -> bool:
@@ -64,6 +69,14 @@ class Session:
     def connected(self) -> bool:
         """True while a socket is attached."""
         return self.ws is not None and not self.ws.closed
+
+
+def _large_threshold(value: Any) -> int:
+    """IDENTIFY's ``large_threshold``, clamped to Discord's 50 to 250 (50 when absent)."""
+    try:
+        return min(250, max(50, int(value)))
+    except (TypeError, ValueError):
+        return 50
 
 
 class _Close(Exception):
@@ -183,6 +196,7 @@ class Gateway:
             shard=shard_pair,
             buffer=deque(maxlen=self.fd.settings.resume_buffer),
             ws=ws,
+            large_threshold=_large_threshold(data.get("large_threshold")),
         )
         self.sessions[session.id] = session
         self.identifies += 1
@@ -238,7 +252,12 @@ class Gateway:
         def build(session: Session) -> dict[str, Any]:
             guild = self.fd.world.guilds[guild_id]
             members = bool(session.intents & MEMBERS_INTENT)
-            return guild_create_payload(guild, with_members=members, joined=joined)
+            return guild_create_payload(
+                guild,
+                with_members=members,
+                joined=joined,
+                large_threshold=session.large_threshold,
+            )
 
         return build
 
@@ -272,26 +291,36 @@ class Gateway:
         return bool(session.buffer) and session.buffer[0][0] <= client_seq + 1
 
     async def _request_members(self, session: Session, data: dict[str, Any]) -> None:
+        """GUILD_MEMBERS_CHUNK answers, at most 1,000 members each as on Discord: by
+        ``user_ids`` (with ``not_found``), or by username prefix ``query`` up to ``limit``
+        (0: everyone, which needs the members intent)."""
         guild = self.fd.world.guild(int(data.get("guild_id") or 0))
-        if guild is None:
+        if guild is None or not session.covers(guild.id):
             return
         wanted = {int(u) for u in data.get("user_ids") or []}
         query = str(data.get("query") or "").lower()
-        members = [
-            m
-            for m in guild.members.values()
-            if (not wanted or m.id in wanted) and m.user.username.lower().startswith(query)
-        ]
-        chunk: dict[str, Any] = {
-            "guild_id": str(guild.id),
-            "members": [member_payload(m) for m in members],
-            "chunk_index": 0,
-            "chunk_count": 1,
-            "not_found": [str(u) for u in wanted - {m.id for m in members}],
-        }
-        if data.get("nonce"):
-            chunk["nonce"] = data["nonce"]
-        await self._send_dispatch(session, "GUILD_MEMBERS_CHUNK", chunk)
+        limit = int(data.get("limit") or 0)
+        if wanted:
+            members = [m for u in wanted if (m := guild.members.get(u)) is not None]
+        else:
+            members = [
+                m for m in guild.members.values() if m.user.username.lower().startswith(query)
+            ]
+            if limit:
+                members = members[:limit]
+        chunks = [members[i : i + CHUNK_SIZE] for i in range(0, len(members), CHUNK_SIZE)] or [[]]
+        for index, part in enumerate(chunks):
+            chunk: dict[str, Any] = {
+                "guild_id": str(guild.id),
+                "members": [member_payload(m) for m in part],
+                "chunk_index": index,
+                "chunk_count": len(chunks),
+            }
+            if index == 0 and wanted:
+                chunk["not_found"] = [str(u) for u in wanted - {m.id for m in members}]
+            if data.get("nonce"):
+                chunk["nonce"] = data["nonce"]
+            await self._send_dispatch(session, "GUILD_MEMBERS_CHUNK", chunk)
 
     # -- sending -------------------------------------------------------------------------
 

@@ -177,21 +177,31 @@ def guild_payload(guild: Guild) -> dict[str, Any]:
 
 
 def guild_create_payload(
-    guild: Guild, *, with_members: bool = True, joined: bool = False
+    guild: Guild,
+    *,
+    with_members: bool = True,
+    joined: bool = False,
+    large_threshold: int = 250,
 ) -> dict[str, Any]:
-    """The complete GUILD_CREATE dispatch; without the members intent only the bot is listed.
+    """The complete GUILD_CREATE dispatch, members listed as Discord lists them.
+
+    Without the members intent only the bot is listed. With it, a guild of more than
+    ``large_threshold`` members (IDENTIFY's, 50 to 250) is ``large`` and Discord leaves its
+    offline members out: no one is online here, so only the bot is listed and the client asks
+    for the rest with REQUEST_GUILD_MEMBERS (discord.py does so when it chunks at start-up).
 
     ``unavailable: false`` marks a guild announced in READY; a guild the bot just joined has
     no ``unavailable`` key (discord.py tells ``on_guild_join`` from ``on_guild_available`` so).
     """
-    members = list(guild.members.values())
-    listed = members if with_members else [guild.bot_member]
+    count = len(guild.members)
+    large = count > large_threshold
+    listed = guild.members.values() if with_members and not large else [guild.bot_member]
     data = guild_payload(guild)
     data.update(
         {
             "joined_at": iso_timestamp(guild.bot_joined_at),
-            "large": len(members) >= 250,
-            "member_count": len(members),
+            "large": large,
+            "member_count": count,
             "voice_states": [],
             "members": [member_payload(m) for m in listed],
             "channels": [

@@ -161,3 +161,31 @@ async def test_member_role_and_channel_updates_reach_the_cache(
     await wait_until(lambda: guild.get_thread(thread.id) is not None)
     await fd.delete_channel(thread)
     await wait_until(lambda: guild.get_thread(thread.id) is None)
+
+
+async def test_a_large_guild_comes_without_members_and_is_chunked(
+    start_bot: StartBot, fd: FakeDiscord, scene: Scene
+) -> None:
+    """Over IDENTIFY's large_threshold (discord.py: 250) GUILD_CREATE lists only the bot, as
+    Discord leaves offline members out; discord.py then asks with REQUEST_GUILD_MEMBERS and
+    the answer comes in chunks of at most 1,000 members."""
+    for number in range(1200):
+        scene.guild.add_member(f"crowd-{number}")
+    total = len(scene.guild.members)
+    client = await start_bot(make_client()[0])
+    guild = client.get_guild(scene.guild.id)
+    assert guild is not None
+    await wait_until(lambda: guild.chunked)
+    assert guild.large and guild.member_count == total == len(guild.members)
+    asked = [p for p in fd.gateway.received if p.get("op") == 8]
+    assert [int(p["d"]["guild_id"]) for p in asked] == [scene.guild.id]
+
+
+async def test_member_chunks_by_id_say_who_was_not_found(
+    start_bot: StartBot, fd: FakeDiscord, scene: Scene
+) -> None:
+    client = await start_bot(make_client()[0])
+    guild = client.get_guild(scene.guild.id)
+    assert guild is not None
+    found = await guild.query_members(user_ids=[scene.alice.id, 4242])
+    assert [m.id for m in found] == [scene.alice.id]

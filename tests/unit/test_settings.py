@@ -94,6 +94,13 @@ def test_metrics_server_and_log_format() -> None:
     assert (s.metrics_host, s.metrics_port, s.log_format) == ("127.0.0.1", 9464, "json")
 
 
+def test_member_cache() -> None:
+    s = load({})
+    assert (s.member_cache, s.member_cache_seconds) == ("needed", 60)
+    s = load({"MEMBER_CACHE": "Full", "MEMBER_CACHE_SECONDS": "15"})
+    assert (s.member_cache, s.member_cache_seconds) == ("full", 15)
+
+
 def test_settings_are_frozen() -> None:
     s = load({})
     with pytest.raises(AttributeError):
@@ -131,6 +138,8 @@ BAD = [
     ("METRICS_PORT", "99999", "expects a TCP port from 1 to 65535"),
     ("METRICS_HOST", "a/b", "expects a host name or IP address"),
     ("LOG_FORMAT", "xml", "expects text or json"),
+    ("MEMBER_CACHE", "some", "expects full or needed"),
+    ("MEMBER_CACHE_SECONDS", "0", "expects a whole number of at least 1"),
     ("DATABASE_URL", "data/cadence.db", "expects sqlite:///path/to/cadence.db or postgresql://"),
     ("DATABASE_URL", "mysql://u@h/db", "expects sqlite:///path/to/cadence.db or postgresql://"),
     ("DATABASE_URL", "sqlite:///", "the sqlite path is empty"),
