@@ -168,7 +168,10 @@ class ProcessGroup:
         changed = self.membership is None or self.membership.share != share
         self.membership = Membership(live, share)
         self._preference = self.membership.preference(self.process_id, self.shard_count)
-        overlap = {s for p in others for s in p.shard_ids} & set(self.shard_ids)
+        # Shard ids compare only within one layout: during a reshard, shard 0 of the old count
+        # and shard 0 of the new one are different guilds (docs/SCALING.md, "Resharding").
+        held = {s for p in others if p.shard_count == self.shard_count for s in p.shard_ids}
+        overlap = held & set(self.shard_ids)
         if overlap:
             log.warning(
                 "Shard(s) %s are also connected by another live process: both answer the "

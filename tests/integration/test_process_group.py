@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import subprocess
 from datetime import timedelta
+
+import pytest
 
 from scheduler.clock import FakeClock
 from scheduler.process_group import IDENTIFY_SPACING, ProcessGroup, share_of
@@ -144,6 +147,32 @@ async def test_a_frozen_neighbour_is_not_waited_for(db: Database) -> None:
     newcomer = _group(db, clock, "new", (1,))
     membership = await newcomer.beat()
     assert membership.share == 25 and len(membership.live) == 2
+
+
+async def test_a_reshard_mixes_layouts_without_false_overlaps(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A rolling reshard from 6 shards to 4: a process of the new layout holds no shard of the
+    old one's (and the reverse), so each treats the other layout's guilds as orphaned, and
+    shard 2 of four is not "also connected" by the old layout's shard 2 of six."""
+    clock = FakeClock(START)
+    old_b, old_c = _group(db, clock, "b", (2, 3)), _group(db, clock, "c", (4, 5))
+    new_b = ProcessGroup(
+        ProcessRepository(db), clock, shard_ids=(2, 3), shard_count=4, process_id="b4"
+    )
+    with caplog.at_level(logging.WARNING, logger="scheduler.process_group"):
+        for group in (old_b, old_c, new_b, old_b, old_c, new_b):
+            await group.beat()
+        assert not [r for r in caplog.records if "also connected" in r.getMessage()]
+        new = (await new_b.beat()).preference("b4", 4)
+        assert (new.mine, new.orphaned) == ({2, 3}, {0, 1})
+        old = (await old_b.beat()).preference("b", 6)
+        assert (old.mine, old.orphaned) == ({2, 3}, {0, 1})
+        twin = ProcessGroup(  # a mistake in the new layout: shard 1 of four twice
+            ProcessRepository(db), clock, shard_ids=(1, 2), shard_count=4, process_id="x4"
+        )
+        await twin.beat()
+        assert [r for r in caplog.records if "also connected" in r.getMessage()]
 
 
 def _dead_pid() -> int:
