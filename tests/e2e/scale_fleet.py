@@ -1,12 +1,21 @@
-"""A fleet of real `python bot.py` processes for the scale-out proofs (issue 18 item 8): N
-processes on one PostgreSQL database and one fakediscord, each with its own SHARD_IDS, tmp
+"""A fleet of real `python bot.py` processes for the scale-out proofs (issue 18 items 6 and 8):
+N processes on one PostgreSQL database and one fakediscord, each with its own SHARD_IDS, tmp
 directory and log; 60 guilds spread over the shards; a burst of one-time tasks seeded straight
-into the database before the processes start, counted by nonce on the emulator's side."""
+into the database before the processes start, counted by nonce on the emulator's side.
+
+`SIZE` is the one place that reads `CADENCE_SCALE_FULL`: unset, the proofs run scaled down
+(the README's test command stays short); `CADENCE_SCALE_FULL=1` runs the issue's sizes (.ci/run
+does, in a stage of its own after the README's command)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
+import os
 import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,11 +35,54 @@ from storage import (
     TaskRepository,
     Variant,
 )
-from tests.e2e.burst import Burst, DuePost, PostCount, wait_until
-from tests.e2e.harness import BotProcess, Scene
-from tests.postgres_server import query_rows
+from tests.commands.harness import final_answer, text_of
+from tests.e2e.burst import Burst, DuePost, PostCount, in_whole_seconds, wait_delivered, wait_until
+from tests.e2e.harness import BotProcess, Scene, build_scene
+from tests.postgres_server import fresh_database, query_rows
 
 STARTED = "Cadence started"
+PROCESSES = 3
+SHARD_COUNT = 6
+GUILDS = 60
+CHANNELS = 2
+
+
+@dataclass(frozen=True)
+class ScaleSize:
+    """How big the burst proofs are: the issue's sizes, or scaled down for the default run."""
+
+    full: bool
+    tasks: int
+    per_second: int
+    """Tasks due each whole second: every second touches every shard."""
+    lease: int
+    """LEASE_SECONDS of every process."""
+    stop_s: int
+    """How long the SIGSTOP proof keeps its process frozen (past the lease)."""
+    lead: float
+    """Seconds from seeding to the first instant: the three processes start meanwhile."""
+
+    @property
+    def span(self) -> float:
+        """Seconds over which the burst falls due."""
+        return self.tasks / self.per_second
+
+    @property
+    def deliver_within(self) -> float:
+        """How long, from a disturbance early in the burst, every post may take to arrive."""
+        return self.span + self.lease + 30
+
+
+def scale_size(environ: Mapping[str, str] = os.environ) -> ScaleSize:
+    """The issue's sizes (3,000 tasks over two minutes, SIGSTOP 45 s, the default 30 s lease)
+    with `CADENCE_SCALE_FULL=1`; else 600 over 30 s, SIGSTOP lease + 10 s, a 10 s lease, so
+    that each proof takes one to two minutes on a 2-core machine."""
+    if environ.get("CADENCE_SCALE_FULL", "").strip() not in ("", "0"):
+        return ScaleSize(full=True, tasks=3000, per_second=25, lease=30, stop_s=45, lead=30.0)
+    return ScaleSize(full=False, tasks=600, per_second=20, lease=10, stop_s=20, lead=25.0)
+
+
+SIZE = scale_size()
 
 
 @dataclass
@@ -96,11 +148,16 @@ class Fleet:
         return "\n".join(f"== process {n}\n{bot.log()[-4000:]}" for n, bot in enumerate(self.bots))
 
 
-def add_guilds(fd: FakeDiscord, count: int, shard_count: int, channels: int) -> list[Guild]:
-    """`count` guilds, round-robin over the shards, each with `channels` text channels."""
+def add_guilds(
+    fd: FakeDiscord, count: int, shard_counts: tuple[int, ...], channels: int
+) -> list[Guild]:
+    """`count` guilds, each with `channels` text channels, round-robin over the shards of
+    every layout in `shard_counts` at once (guild `g` is on shard `g % n` of each count `n`:
+    its id is picked on the least common multiple of the counts)."""
+    spread = math.lcm(*shard_counts)
     guilds = []
     for g in range(count):
-        guild = fd.world.add_guild(f"guild-{g:02d}", shard=(g % shard_count, shard_count))
+        guild = fd.world.add_guild(f"guild-{g:02d}", shard=(g % spread, spread))
         for c in range(channels):
             guild.add_channel(f"c{c}")
         guilds.append(guild)
@@ -191,3 +248,68 @@ def in_flight(url: str, pid: int) -> set[tuple[int, int]]:
         WHERE r.status = 'running' AND p.pid = ?
     """
     return {(row["task_id"], row["scheduled_for"]) for row in query_rows(url, query, (pid,))}
+
+
+@asynccontextmanager
+async def fleet_of(
+    tmp: Path, *, layouts: tuple[int, ...] = (SHARD_COUNT,)
+) -> AsyncIterator[tuple[Fleet, list[Guild]]]:
+    """Three processes on SHARD_COUNT shards (not started), PostgreSQL and fakediscord with
+    Discord's rate and identify limits on, GUILDS guilds spread over the shards of every
+    layout in `layouts` (a reshard proof passes the old and the new count)."""
+    scene: Scene = build_scene()
+    async with fresh_database() as url, FakeDiscord(scene.world) as fd:
+        fd.settings.rate_limits = True
+        fd.settings.identify_limits = True
+        fd.settings.max_concurrency = 16
+        guilds = add_guilds(fd, GUILDS, layouts, CHANNELS)
+        group = Fleet(
+            fd, scene, tmp, url, SHARD_COUNT, SHARD_COUNT // PROCESSES,
+            env={"LEASE_SECONDS": str(SIZE.lease), "LOG_LEVEL": "INFO"},
+        )  # fmt: skip
+        try:
+            yield group, guilds
+        finally:
+            await group.kill_all()
+
+
+async def burst_started(fleet: Fleet, guilds: list[Guild]) -> Burst:
+    """Seed the burst (SIZE), then start the three processes before its first instant."""
+    burst = await seed_spread(
+        fleet.url,
+        guilds,
+        count=SIZE.tasks,
+        first_at=in_whole_seconds(SIZE.lead),
+        per_second=SIZE.per_second,
+    )
+    await fleet.start_all()
+    assert time.time() < burst.first_at.timestamp(), "the processes started after the burst"
+    return burst
+
+
+async def until(at: float) -> None:
+    """Sleep until the wall-clock instant `at`."""
+    await asyncio.sleep(max(0.0, at - time.time()))
+
+
+async def all_delivered(fleet: Fleet, burst: Burst, timeout: float) -> None:  # noqa: ASYNC109
+    """Wait for every due post and for no run left in flight; print the logs if not."""
+    try:
+        await wait_delivered(fleet.fd, burst, timeout)
+        await wait_until(lambda: settled(fleet.url), 30, "no run left in flight")
+    except AssertionError:
+        print(fleet.logs())
+        raise
+
+
+async def answer_all(fd: FakeDiscord, guilds: list[Guild]) -> int:
+    """Run /schedule list as each guild's owner; how many were answered (each within 10 s)."""
+
+    async def one(guild: Guild) -> bool:
+        answer = await asyncio.wait_for(
+            final_answer(await fd.slash(guild, guild.owner_id, "schedule list")), 10
+        )
+        return bool(text_of(answer))
+
+    results = await asyncio.gather(*(one(g) for g in guilds))
+    return sum(results)
