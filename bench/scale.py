@@ -98,7 +98,8 @@ async def _seed(url: str, fd: FakeDiscord, args: argparse.Namespace) -> Any:
     channels = [[c.id for c in g.channels.values()] for g in guilds]
     ids = [g.id for g in guilds]
     async with Database.open(url) as db:
-        quiet = datetime.now(UTC).replace(microsecond=0) + QUIET_LEAD
+        # Off the whole minute: a cron instant equal to the seed's "now" is not after it.
+        quiet = (datetime.now(UTC) + QUIET_LEAD).replace(second=17, microsecond=0)
         seeded = await seed_tasks(
             db, args.tasks, quiet, guilds=list(zip(ids, channels, strict=True))
         )
