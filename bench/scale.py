@@ -22,8 +22,9 @@ Discord's rate and identify limits on, and measures:
   /metrics: bucket bounds, so "p99 ≤ x");
 - **the burst**: from its instant to the last of its posts accepted by fakediscord, against
   the bound ``posts / 50 s`` (ratio; target within 10 %) and against the group's own budget
-  (3 × floor(50 / 3) per 1.02 s window); lost and doubled by nonce on fakediscord's side; the
-  most requests fakediscord accepted in any second (all processes together) and its global 429s.
+  (the three shares of ``scheduler.process_group.share_of`` per 1.02 s window); lost and
+  doubled by nonce on fakediscord's side; the most requests fakediscord accepted in any
+  second (all processes together) and its global 429s.
 
 Exits 1 when a post was lost or doubled (``bench.all`` fails then); slow figures never fail it.
 """
@@ -51,11 +52,12 @@ from bench.processes import Fleet, add_guilds, build_scene, wait_until
 from bench.seed import seed_tasks
 from fakediscord import FakeDiscord
 from scheduler.payload import make_nonce
+from scheduler.process_group import share_of
 from storage import Database, TaskRepository
 
 PROCESSES, SHARDS = 3, 6
 GLOBAL_LIMIT = 50  # Discord's requests per second per bot token
-WINDOW_S = 1.02  # cogs/pacing.py's window; each process holds floor(50 / 3) = 16 of it
+WINDOW_S = 1.02  # cogs/pacing.py's window; each process holds its share of the 50 per window
 WARM_EVERY_S = 1 / 3  # one warm run due every third of a second
 WARM_BEFORE_S = 10.0  # the warm set starts this long before the processes are spawned
 QUIET_S = 8.0  # the warm set ends this long before the burst
@@ -265,7 +267,8 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> bool:
             merged[bound] = merged.get(bound, 0.0) + cumulative
     buckets = sorted(merged.items())
     bound_s = args.burst / GLOBAL_LIMIT
-    budget_s = args.burst / (PROCESSES * (GLOBAL_LIMIT // PROCESSES) / WINDOW_S)
+    shares = [share_of(PROCESSES, GLOBAL_LIMIT, rank) for rank in range(PROCESSES)]
+    budget_s = args.burst / (sum(shares) / WINDOW_S)
     took = r["burst_last"] - r["burst_at"]
     burst, warm = r["burst"], r["warm"]
     print(
@@ -297,7 +300,8 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> bool:
     print(
         f"burst: first post {r['burst_first'] - r['burst_at']:.2f} s after the instant, last "
         f"{took:.2f} s; bound {bound_s:.1f} s at 50/s (ratio {took / bound_s:.3f}), "
-        f"{budget_s:.1f} s at the group's budget 3 x 16 per 1.02 s (ratio "
+        f"{budget_s:.1f} s at the group's budget {' + '.join(map(str, shares))} per "
+        f"{WINDOW_S} s (ratio "
         f"{took / budget_s:.3f})"
     )
     print(
