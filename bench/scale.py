@@ -38,6 +38,7 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -161,16 +162,17 @@ def _bucket_quantile(buckets: list[tuple[float, float]], count: int, share: floa
     return float("inf")
 
 
-async def _claims(url: str, pids: list[int]) -> dict[str, Any]:
-    """Run rows of the warm and burst tasks, with who claimed them (by process index)."""
+async def _claims(url: str, pids: list[int], owner: Callable[[int], int]) -> dict[str, Any]:
+    """Run rows of the warm and burst tasks, with who claimed them (by process index); and
+    how many burst runs claimed late (over 0.5 s) were claimed by their own shard's process."""
     async with Database.open(url) as db:
         processes = await db.fetch_all("SELECT process_id, pid FROM cadence_processes")
         runs = await db.fetch_all(
-            "SELECT t.name, r.task_id, r.scheduled_for, r.started_at, r.claimed_by FROM runs r"
-            " JOIN tasks t ON t.id = r.task_id WHERE r.trigger != 'manual'"
+            "SELECT t.name, t.guild_id, r.task_id, r.scheduled_for, r.started_at, r.claimed_by"
+            " FROM runs r JOIN tasks t ON t.id = r.task_id WHERE r.trigger != 'manual'"
         )
     index = {row["process_id"]: pids.index(row["pid"]) for row in processes if row["pid"] in pids}
-    found: dict[str, Any] = {"first": {}, "warm": [], "burst": [], "owner": {}}
+    found: dict[str, Any] = {"first": {}, "warm": [], "burst": [], "owner": {}, "late_own": 0}
     for row in runs:
         kind = row["name"].split("-")[0]
         if kind not in ("warm", "burst"):
@@ -183,6 +185,8 @@ async def _claims(url: str, pids: list[int]) -> dict[str, Any]:
         found["first"][n] = row["started_at"] if first is None else min(first, row["started_at"])
         if kind == "burst":
             found["owner"][row["task_id"]] = n
+            late = row["started_at"] - row["scheduled_for"] > 500
+            found["late_own"] += late and owner(row["guild_id"]) == n
     return found
 
 
@@ -215,7 +219,7 @@ async def measure(server: str, args: argparse.Namespace, folder: Path) -> dict[s
                 await asyncio.sleep(0.5)
             await asyncio.sleep(2.0)  # a late second copy would show now
             pids = [bot.process.pid for bot in fleet.bots if bot.process is not None]
-            claims = await _claims(url, pids)
+            claims = await _claims(url, pids, fleet.owner)
             histograms = [await _histogram(port, "start_runs") for port in ports]
         except BaseException:
             print(fleet.logs(), file=sys.stderr)
@@ -290,7 +294,7 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> bool:
         f"{percentile(warm_ms, 0.99):.0f} ({len(warm_ms)} runs); burst p50 "
         f"{percentile(burst_ms, 0.5):.0f} / p99 {percentile(burst_ms, 0.99):.0f} "
         f"({len(burst_ms)} runs, {sum(late > 500 for late in burst_ms)} of them claimed more "
-        "than 0.5 s after due)"
+        f"than 0.5 s after due, {claims['late_own']} of those by their own shard's process)"
     )
     print(
         f"claiming transaction (start_runs, {count} chunks, bucket bounds): p50 <= "
