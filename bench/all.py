@@ -5,16 +5,34 @@
 Each bench runs as ``python -m bench.NAME --quick`` and prints its own tables. The exit status
 is non-zero only when a bench crashed, or lost or doubled a run or a post of ours (each bench
 exits 1 then); slow figures never fail it. ``bench.plot`` is not run (it needs matplotlib).
+
+The PostgreSQL-only benches (``bench.scale``) use the server in CADENCE_TEST_POSTGRES_URL when
+it is set; otherwise they run beside a throwaway cluster of their own (``.ci/postgres.sh``,
+which installs PostgreSQL's Debian package when it is missing), so that CI's smoke stage,
+which runs outside that script, still runs them.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-BENCHES = ("restore", "lateness", "lost", "burst", "commands", "fairness", "api", "shard")
+BENCHES = ("restore", "lateness", "lost", "burst", "commands", "fairness", "api", "shard", "scale")
+POSTGRES_ONLY = frozenset({"scale"})
+POSTGRES_SCRIPT = Path(__file__).resolve().parents[1] / ".ci" / "postgres.sh"
+
+
+def command(name: str) -> list[str]:
+    """How to run one bench's quick mode: beside a throwaway PostgreSQL when it needs one and
+    no server is given."""
+    run = [sys.executable, "-m", f"bench.{name}", "--quick"]
+    if name in POSTGRES_ONLY and not os.environ.get("CADENCE_TEST_POSTGRES_URL"):
+        return [str(POSTGRES_SCRIPT), *run]
+    return run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in chosen:
         print(f"\n===== bench.{name} --quick", flush=True)
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", f"bench.{name}", "--quick"], check=False)
+        done = subprocess.run(command(name), check=False)
         outcomes.append((name, done.returncode, time.perf_counter() - started))
     print("\n===== summary")
     for name, code, seconds in outcomes:

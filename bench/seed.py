@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import accumulate
@@ -133,7 +133,9 @@ def _cum(weights: list[float]) -> list[float]:
 class _Mix:
     """Draws tasks; caches each cron (spec, zone)'s next instant after ``now``."""
 
-    def __init__(self, rng: random.Random, now: datetime) -> None:
+    def __init__(
+        self, rng: random.Random, now: datetime, guilds: Sequence[tuple[int, Sequence[int]]] = ()
+    ) -> None:
         self.rng = rng
         self.now = now
         crons = cron_expressions()
@@ -144,10 +146,15 @@ class _Mix:
         self.zone_cum = _cum([float(w) for _, w in ZONES])
         self.intervals = [spec for spec, _ in INTERVALS]
         self.interval_cum = _cum([float(w) for _, w in INTERVALS])
-        guild_ids = sorted(rng.sample(range(10**17, 12 * 10**17), GUILDS))
-        self.guilds = guild_ids
-        self.guild_cum = _cum([1 / (rank + 1) ** 0.6 for rank in range(GUILDS)])
-        self.channels = {g: [g + rng.randrange(1, 10**6) for _ in range(6)] for g in guild_ids}
+        if guilds:  # guilds that exist (in fakediscord's world), each with its channels
+            self.guilds = [guild for guild, _ in guilds]
+            self.channels = {guild: list(channels) for guild, channels in guilds}
+        else:
+            self.guilds = sorted(rng.sample(range(10**17, 12 * 10**17), GUILDS))
+            self.channels = {
+                g: [g + rng.randrange(1, 10**6) for _ in range(6)] for g in self.guilds
+            }
+        self.guild_cum = _cum([1 / (rank + 1) ** 0.6 for rank in range(len(self.guilds))])
         self.users = [rng.randrange(10**17, 12 * 10**17) for _ in range(5000)]
         self.cron_next: dict[tuple[str, str], datetime] = {}
 
@@ -245,11 +252,19 @@ async def seed_database(
         return await seed_tasks(db, size, now, seed=seed)
 
 
-async def seed_tasks(db: Database, size: int, now: datetime, *, seed: int = SEED) -> SeedStats:
-    """Write ``size`` tasks into the open (empty) database ``db``, in batches of 50k."""
+async def seed_tasks(
+    db: Database,
+    size: int,
+    now: datetime,
+    *,
+    seed: int = SEED,
+    guilds: Sequence[tuple[int, Sequence[int]]] = (),
+) -> SeedStats:
+    """Write ``size`` tasks into the open (empty) database ``db``, in batches of 50k; over
+    ``guilds`` (guild id, its channel ids) when given, else over 1000 made-up guilds."""
     stats = SeedStats(size=size, now=now)
     started = time.perf_counter()
-    mix = _Mix(random.Random(seed), now)
+    mix = _Mix(random.Random(seed), now, guilds)
     tasks = TaskRepository(db)
     for start in range(0, size, BATCH):
         await tasks.create_many(mix.tasks(start, min(BATCH, size - start), stats))

@@ -3,9 +3,14 @@ and each process's share of Discord's per-token request budget.
 
 Discord allows a bot token 50 requests a second, however many processes use it. Each process
 paces its own REST requests (cogs.pacing); the group divides the budget by the live
-processes: `floor(50 / N)` each, refreshed at every heartbeat. That needs no coordination per
+processes: `floor(50 / N)` each, and the remainder one each to the first processes by process
+id (3 processes: 17, 17, 16), refreshed at every heartbeat. That needs no coordination per
 request (a database round trip per request would cost more than the request), and it errs on
 the safe side: an idle process's unused share is lost, never lent.
+
+A process's share never rises when another joins and never falls when one leaves (joining
+only moves a process's rank down the list, leaving only up), so while processes still hold
+different views of the group their shares add up to at most the smaller view's total.
 
 The two moments when shares could add up to more than the whole are handled explicitly:
 
@@ -61,9 +66,15 @@ FORGET_AFTER = timedelta(hours=1)
 """Rows of processes dead this long are deleted by the others (a crash leaves its row)."""
 
 
-def share_of(live: int, budget: int = GLOBAL_BUDGET) -> int:
-    """Each of `live` processes' requests per second: `floor(budget / live)`, at least 1."""
-    return max(1, budget // max(1, live))
+def share_of(live: int, budget: int = GLOBAL_BUDGET, rank: int | None = None) -> int:
+    """The requests per second of the process at `rank` (its place among the `live` ones by
+    process id): `floor(budget / live)`, plus one for the first `budget % live` ranks, so the
+    shares add up to the whole budget (without a rank: the floor). At least 1."""
+    live = max(1, live)
+    share = budget // live
+    if rank is not None and rank < budget % live:
+        share += 1
+    return max(1, share)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +175,8 @@ class ProcessGroup:
         seen_by_all = all(
             p.heartbeat_at > self._joined_at or p.heartbeat_at < overdue for p in others
         )
-        share = share_of(len(others) + 1, self.budget) if seen_by_all else 0
+        rank = sorted(p.process_id for p in [*others, record]).index(self.process_id)
+        share = share_of(len(others) + 1, self.budget, rank) if seen_by_all else 0
         changed = self.membership is None or self.membership.share != share
         self.membership = Membership(live, share)
         self._preference = self.membership.preference(self.process_id, self.shard_count)

@@ -23,6 +23,7 @@ from cogs.running import running
 from config import load_settings
 from fakediscord import FakeDiscord
 from fakediscord.world import Channel, Guild, World
+from scheduler.process_group import share_of
 from storage import Database
 from tests.commands.harness import final_answer, text_of
 from tests.postgres_server import fresh_database
@@ -94,15 +95,21 @@ async def fleet() -> AsyncIterator[Fleet]:
                 await database.close()
 
 
-async def _shares_settled(bots: list[CadenceBot], share: int, within: float = 15) -> None:
+async def _shares_settled(bots: list[CadenceBot], within: float = 15) -> None:
+    """Until every bot sees all three and holds its share: 50 // 3, one more for the first
+    50 % 3 by process id (17, 17, 16), the whole 50 together."""
+
+    def shares() -> list[int] | None:
+        held = []
+        for bot in sorted(bots, key=lambda b: b.process_group.process_id):  # type: ignore[union-attr]
+            membership = bot.process_group and bot.process_group.membership
+            if not membership or len(membership.live) != PROCESSES:
+                return None
+            held.append(membership.share)
+        return held
+
     async def settled() -> None:
-        while not all(  # noqa: ASYNC110 (the groups' state changes at their own heartbeats)
-            bot.process_group is not None
-            and bot.process_group.membership is not None
-            and bot.process_group.membership.share == share
-            and len(bot.process_group.membership.live) == PROCESSES
-            for bot in bots
-        ):
+        while shares() != [share_of(PROCESSES, rank=r) for r in range(PROCESSES)]:  # noqa: ASYNC110 (the groups' state changes at their own heartbeats)
             await asyncio.sleep(0.1)
 
     await asyncio.wait_for(settled(), within)
@@ -139,7 +146,7 @@ async def test_three_processes_share_one_gateway_and_one_rate_budget() -> None:
         # Each process hears its own shard's guild only.
         for bot, guild in zip(bots, guilds, strict=True):
             assert [g.id for g in bot.guilds] == [guild.id]
-        await _shares_settled(bots, 50 // PROCESSES)
+        await _shares_settled(bots)
         rows = bots[0].process_group.membership.live  # type: ignore[union-attr]
         assert sorted(row.shard_ids for row in rows) == [(0,), (1,), (2,)]
         # /scheduler status in shard 1's guild: answered by process 1, listing all three.

@@ -23,17 +23,16 @@ names the task and the instant.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
-import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.processes import wait_until
 from fakediscord import FakeDiscord, Webhook
 from fakediscord.messages import StoredMessage
 from fakediscord.models import Channel
@@ -323,15 +322,6 @@ def percentile(values: Sequence[float], p: float) -> float:
         return math.nan
     ordered = sorted(values)
     return ordered[max(1, math.ceil(p / 100 * len(ordered))) - 1]
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:  # noqa: ASYNC109
-    """Poll `condition` every 20 ms until it holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 # -- the bot's run rows -------------------------------------------------------------------

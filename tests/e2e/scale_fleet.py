@@ -3,6 +3,8 @@ N processes on one PostgreSQL database and one fakediscord, each with its own SH
 directory and log; 60 guilds spread over the shards; a burst of one-time tasks seeded straight
 into the database before the processes start, counted by nonce on the emulator's side.
 
+`Fleet` and `add_guilds` live in bench/processes.py, shared with bench.scale.
+
 `SIZE` is the one place that reads `CADENCE_SCALE_FULL`: unset, the proofs run scaled down
 (the README's test command stays short); `CADENCE_SCALE_FULL=1` runs the issue's sizes (.ci/run
 does, in a stage of its own after the README's command)."""
@@ -11,16 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import os
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.processes import Fleet, add_guilds
 from fakediscord import FakeDiscord
 from fakediscord.world import Guild
 from scheduler.payload import make_nonce
@@ -37,7 +39,7 @@ from storage import (
 )
 from tests.commands.harness import final_answer, text_of
 from tests.e2e.burst import Burst, DuePost, PostCount, in_whole_seconds, wait_delivered, wait_until
-from tests.e2e.harness import BotProcess, Scene, build_scene
+from tests.e2e.harness import Scene, build_scene
 from tests.postgres_server import fresh_database, query_rows
 
 STARTED = "Cadence started"
@@ -83,85 +85,6 @@ def scale_size(environ: Mapping[str, str] = os.environ) -> ScaleSize:
 
 
 SIZE = scale_size()
-
-
-@dataclass
-class Fleet:
-    """`processes` bots sharing `shard_count` shards, `per_process` consecutive shards each."""
-
-    fd: FakeDiscord
-    scene: Scene
-    tmp: Path
-    url: str
-    shard_count: int
-    per_process: int
-    env: dict[str, str] = field(default_factory=dict)
-    bots: list[BotProcess] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        for n in range(self.shard_count // self.per_process):
-            folder = self.tmp / f"p{n}"
-            folder.mkdir(exist_ok=True)
-            env = {
-                **self.env,
-                "SHARD_COUNT": str(self.shard_count),
-                "SHARD_IDS": ",".join(str(s) for s in self.shards(n)),
-            }
-            self.bots.append(BotProcess(self.fd, self.scene, folder, env, database_url=self.url))
-
-    def shards(self, n: int) -> list[int]:
-        return list(range(n * self.per_process, (n + 1) * self.per_process))
-
-    def owner(self, guild_id: int) -> int:
-        """The process whose shards receive this guild's events."""
-        return ((guild_id >> 22) % self.shard_count) // self.per_process
-
-    def started_notices(self) -> int:
-        return sum(
-            1
-            for m in self.fd.messages(self.scene.dev)
-            if m.embeds and m.embeds[0].get("title") == STARTED
-        )
-
-    async def start(self, n: int, timeout: float = 60, **extra: str) -> float:  # noqa: ASYNC109
-        """Start process `n` and wait for its "Cadence started"; returns the seconds it took."""
-        began = time.monotonic()
-        before = self.started_notices()
-        await self.bots[n].start(wait_started=False, **extra)
-        await wait_until(lambda: self.started_notices() > before, timeout, f"process {n} start")
-        return time.monotonic() - began
-
-    async def start_all(self, timeout: float = 90) -> None:  # noqa: ASYNC109
-        before = self.started_notices()
-        for bot in self.bots:
-            await bot.start(wait_started=False)
-        wanted = before + len(self.bots)
-        await wait_until(lambda: self.started_notices() >= wanted, timeout, "all processes up")
-
-    async def kill_all(self) -> None:
-        for bot in self.bots:
-            if bot.process is not None and bot.process.returncode is None:
-                bot.process.kill()
-                await bot.process.wait()
-
-    def logs(self) -> str:
-        return "\n".join(f"== process {n}\n{bot.log()[-4000:]}" for n, bot in enumerate(self.bots))
-
-
-def add_guilds(
-    fd: FakeDiscord, count: int, shard_counts: tuple[int, ...], channels: int
-) -> list[Guild]:
-    """`count` guilds, each with `channels` text channels, round-robin over the shards of
-    every layout in `shard_counts` at once (guild `g` is on shard `g % n` of each count `n`:
-    its id is picked on the least common multiple of the counts)."""
-    spread = math.lcm(*shard_counts)
-    guilds = []
-    for g in range(count):
-        guild = fd.world.add_guild(f"guild-{g:02d}", shard=(g % spread, spread))
-        for c in range(channels):
-            guild.add_channel(f"c{c}")
-        guilds.append(guild)
-    return guilds
 
 
 async def seed_spread(

@@ -25,6 +25,19 @@ def _group(db: Database, clock: FakeClock, name: str, shards: tuple[int, ...]) -
 
 def test_shares_divide_fifty_and_never_drop_to_nothing() -> None:
     assert [share_of(n) for n in (1, 2, 3, 4, 7, 50, 80)] == [50, 25, 16, 12, 7, 1, 1]
+    assert [share_of(3, rank=r) for r in range(3)] == [17, 17, 16]  # the remainder by rank
+    for live in range(1, 51):
+        assert sum(share_of(live, rank=r) for r in range(live)) == 50, live
+
+
+def test_a_share_never_rises_on_a_join_nor_falls_on_a_leave() -> None:
+    """What keeps the sum at most 50 while processes hold different views of the group: a
+    join moves a process's rank by 0 or 1 (the newcomer sorts after or before it)."""
+    for live in range(1, 50):
+        for rank in range(live):
+            for moved in (rank, rank + 1):
+                grown, before = share_of(live + 1, rank=moved), share_of(live, rank=rank)
+                assert grown <= before, (live, rank, moved)
 
 
 async def test_shares_follow_joins_clean_stops_and_deaths(db: Database) -> None:
@@ -51,7 +64,7 @@ async def test_shares_follow_joins_clean_stops_and_deaths(db: Database) -> None:
     assert shares["c"] == 0  # b still runs at 25
     await beat(b)
     await beat(c)
-    assert shares == {"a": 16, "b": 16, "c": 16}
+    assert shares == {"a": 17, "b": 17, "c": 16}  # the remainder goes by process id
     live = (await c.beat()).live
     assert [(p.process_id, p.shard_ids, p.shard_count) for p in live] == [
         ("a", (0, 1), 6),
