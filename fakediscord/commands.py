@@ -270,15 +270,25 @@ class CommandRegistry:
         data["id"] = existing["id"] if existing else str(self.world.snowflakes.next())
         data["application_id"] = str(self.world.application.id)
         data["version"] = str(self.world.snowflakes.next())
-        data.setdefault("type", CHAT_INPUT)
-        data.setdefault("description", "")
-        data.setdefault("options", [])
-        data.setdefault("nsfw", False)
+        # Discord fills in what the request left out or sent as null, so a client never reads
+        # a null where Discord has a value: discord.py sends ``integration_types: null`` and
+        # ``contexts: null`` unless the bot set them, and Discord answers ``[0]`` (guild
+        # install) and null (no restriction) for them.
+        _default(data, "type", CHAT_INPUT)
+        _default(data, "description", "")
+        _default(data, "options", [])
+        _default(data, "nsfw", False)
         permissions = data.get("default_member_permissions")
         data["default_member_permissions"] = None if permissions is None else str(int(permissions))
-        data.setdefault("dm_permission", True)
+        _default(data, "dm_permission", True)
         data.setdefault("contexts", None)
-        data.setdefault("integration_types", [0])
+        _default(data, "integration_types", [0])
         if guild_id is not None:
             data["guild_id"] = str(guild_id)
         return data
+
+
+def _default(data: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``key`` to Discord's default when it is absent or null."""
+    if data.get(key) is None:
+        data[key] = value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 from fakediscord.errors import DiscordError, ErrorTree, empty_message, too_large
@@ -15,7 +16,12 @@ from fakediscord.messages import (
 )
 from fakediscord.models import Channel
 from fakediscord.payloads import user_payload
-from fakediscord.validation import ALLOWED_CREATE_FLAGS, is_empty, validate_message_body
+from fakediscord.validation import (
+    ALLOWED_CREATE_FLAGS,
+    is_empty,
+    validate_message_body,
+    walk_components,
+)
 
 if TYPE_CHECKING:
     from fakediscord.server import FakeDiscord
@@ -61,7 +67,7 @@ def make_message(
         source=source,
         content=content,
         embeds=[_normalize_embed(e) for e in body.get("embeds") or []],
-        components=list(body.get("components") or []),
+        components=numbered_components(body.get("components") or []),
         attachments=store_attachments(fd, channel.id, body, files, keep=[]),
         flags=flags,
         nonce=str(body["nonce"]) if body.get("nonce") is not None else None,
@@ -110,7 +116,7 @@ def apply_edit(
     if "embeds" in body:
         message.embeds = [_normalize_embed(e) for e in body.get("embeds") or []]
     if "components" in body:
-        message.components = list(body.get("components") or [])
+        message.components = numbered_components(body.get("components") or [])
     if "attachments" in body or files:
         kept = [str(a.get("id")) for a in body.get("attachments") or [] if isinstance(a, dict)]
         previous = [a for a in message.attachments if a["id"] in kept]
@@ -190,6 +196,29 @@ def _file_index(field: str) -> int:
         digits = "".join(ch for ch in field if ch.isdigit())
         return int(digits) if digits else 0
     raise DiscordError(400, 50035, "Invalid Form Body", {"files": {"_errors": []}})
+
+
+def numbered_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The components as Discord stores them: every one (nested ones too) with an ``id``.
+
+    Discord numbers the components a request left without one 1, 2, 3... in document order
+    (depth first), skipping the numbers the request gave; a 0 counts as absent.
+    """
+    numbered = copy.deepcopy(list(components))
+    found = [component for _, component in walk_components(numbered)]
+    for component in found:
+        if component.get("id") == 0:
+            del component["id"]
+    taken = {c["id"] for c in found if isinstance(c.get("id"), int)}
+    counter = 0
+    for component in found:
+        if "id" in component:
+            continue
+        counter += 1
+        while counter in taken:
+            counter += 1
+        component["id"] = counter
+    return numbered
 
 
 def _normalize_embed(embed: dict[str, Any]) -> dict[str, Any]:

@@ -173,6 +173,16 @@ def guild_payload(guild: Guild) -> dict[str, Any]:
         "preferred_locale": guild.locale,
         "nsfw_level": 0,
         "premium_progress_bar_enabled": False,
+        # Required by Discord's guild object, though Cadence reads none of them.
+        "home_header": None,
+        "region": "deprecated",
+        "widget_enabled": False,
+        "widget_channel_id": None,
+        "max_presences": None,
+        "max_video_channel_users": 25,
+        "max_stage_video_channel_users": 50,
+        "nsfw": False,
+        "incidents_data": None,
     }
 
 
@@ -245,7 +255,13 @@ def application_payload(world: World) -> dict[str, Any]:
         "redirect_uris": [],
         "interactions_endpoint_url": None,
         "approximate_guild_count": len(world.visible_guilds()),
+        "approximate_user_install_count": 0,
+        "approximate_user_authorization_count": 0,
         "integration_types_config": {"0": {}},
+        "flags_new": str(app.flags),
+        "role_connections_verification_url": None,
+        "explicit_content_filter": 0,
+        "eligible_oauth2_scopes": ["applications.commands", "bot"],
     }
 
 
@@ -277,4 +293,7 @@ def webhook_author(webhook: Webhook, username: str | None) -> dict[str, Any]:
         "global_name": None,
         "avatar": webhook.avatar,
         "bot": True,
+        "public_flags": 0,
+        "flags": 0,
+        "primary_guild": None,
     }

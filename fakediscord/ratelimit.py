@@ -1,6 +1,7 @@
 """Emulation of Discord's rate limits, with the real headers and 429 answers.
 
-Off by default (``fd.settings.rate_limits = True`` turns it on). Buckets are keyed by method,
+On by default, as on Discord (``fd.settings.rate_limits = False`` turns it off, for a test
+that says why). Buckets are keyed by method,
 route template and the route's major parameter (channel, guild or webhook id), as Discord's are:
 
 * message creates, per channel: ``settings.message_rate_limit`` (Discord: 5 per 5 s);
@@ -8,7 +9,8 @@ route template and the route's major parameter (channel, guild or webhook id), a
 * anything else, per route and major id: ``settings.route_rate_limit``;
 * every request together: ``settings.global_rate_limit`` per second (429 with ``global: true``).
 
-Interaction callbacks are not limited. The limits are read at every request, so a test may
+Interaction callbacks do not count against the global limit (as on Discord); each
+interaction has its own bucket, so they carry the headers but are never refused in practice. The limits are read at every request, so a test may
 change them at any time (:meth:`RateLimiter.reset` forgets what was counted so far).
 
 Each bucket is a sliding log: a request is accepted only while fewer than ``count`` accepted
@@ -37,9 +39,9 @@ from fakediscord.clock import EmulatorClock
 from fakediscord.errors import DiscordError
 from fakediscord.settings import EmulatorSettings
 
-_MAJOR = re.compile(r"^/(channels|guilds|webhooks)/(\d+)")
+_MAJOR = re.compile(r"^/(channels|guilds|webhooks|interactions)/(\d+)")
 _ID = re.compile(r"/\d+")
-_TOKEN = re.compile(r"^(/webhooks/\{id\})/[^/]+")
+_TOKEN = re.compile(r"^(/(?:webhooks|interactions)/\{id\})/[^/]+")
 RATE_LIMITED = "You are being rate limited."
 
 
@@ -137,8 +139,6 @@ class RateLimiter:
         (:class:`DiscordError`) when its bucket or the global limit is spent; a refused
         request counts against nothing.
         """
-        if route.startswith("/interactions/"):
-            return {}
         now = self._clock.now() if now is None else now
         method = method.upper()
         template = self.template(route)
@@ -148,14 +148,18 @@ class RateLimiter:
         bucket.limit, bucket.per = limit, per
         self._global.limit = self._settings.global_rate_limit
         bucket_hash = hashlib.sha1(f"{method} {template}".encode()).hexdigest()[:16]
-        for current, is_global in ((self._global, True), (bucket, False)):
+        callback = route.startswith("/interactions/")
+        checked = ((bucket, False),) if callback else ((self._global, True), (bucket, False))
+        for current, is_global in checked:
             current.expire(now)
             if current.remaining <= 0:
                 self.limited += 1
                 self.limited_global += int(is_global)
                 raise self._too_many(current, now, bucket_hash, is_global)
-        self._global.accepted.append(now)
         bucket.accepted.append(now)
+        if callback:
+            return self._headers(bucket, now, bucket_hash)
+        self._global.accepted.append(now)
         self.accepted_at.append(now)
         return self._headers(bucket, now, bucket_hash)
 

@@ -115,14 +115,27 @@ async def _accept(
 def _callback_response(
     interaction: Interaction, kind: int, message: StoredMessage | None
 ) -> dict[str, Any]:
-    info: dict[str, Any] = {"id": str(interaction.id), "type": interaction.type}
-    resource: dict[str, Any] = {"type": kind}
+    """The ``?with_response`` body, shaped as Discord's ``InteractionCallbackResponse``.
+
+    Only a message answer (4) and an update (7) carry a ``resource`` with the message: a
+    deferred answer (5) has no message yet (the interaction names the "thinking" message by
+    id, with ``response_message_loading``), and 6, 8 and 9 create nothing.
+    """
+    info: dict[str, Any] = {
+        "id": str(interaction.id),
+        "type": interaction.type,
+        "channel_id": str(interaction.channel_id),
+    }
+    if interaction.guild_id is not None:
+        info["guild_id"] = str(interaction.guild_id)
     if message is not None:
         info["response_message_id"] = str(message.id)
         info["response_message_loading"] = bool(message.flags & LOADING)
         info["response_message_ephemeral"] = message.ephemeral
-        resource["message"] = message.payload()
-    return {"interaction": info, "resource": resource}
+    body: dict[str, Any] = {"interaction": info}
+    if message is not None and kind in (MESSAGE, UPDATE_MESSAGE):
+        body["resource"] = {"type": kind, "message": message.payload()}
+    return body
 
 
 def _interaction_channel(fd: FakeDiscord, interaction: Interaction) -> Channel:

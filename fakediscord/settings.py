@@ -25,8 +25,10 @@ class EmulatorSettings:
     message_events: bool = True
     #: Dispatches kept per gateway session for RESUME.
     resume_buffer: int = 5000
-    #: Emulate Discord's rate limits with their headers (see fakediscord.ratelimit).
-    rate_limits: bool = False
+    #: Emulate Discord's rate limits with their headers (see fakediscord.ratelimit). On by
+    #: default, as on Discord, so that no figure or proof is won against a kinder Discord; a
+    #: test that switches them off says why (``fd.settings.rate_limits = False  # why``).
+    rate_limits: bool = True
     #: Message creates allowed per channel in any window of that many seconds: (count, s).
     message_rate_limit: tuple[int, float] = (5, 5.0)
     #: Message deletes allowed per channel in any window: (count, seconds).
@@ -36,8 +38,8 @@ class EmulatorSettings:
     #: Requests per second across all routes (interaction callbacks excluded).
     global_rate_limit: int = 50
     #: Enforce ``max_concurrency`` and the session start limit on IDENTIFY (see
-    #: fakediscord.identify); off by default, like ``rate_limits``, so that tests which start
-    #: several clients in a row need not wait 5 s between them.
+    #: fakediscord.identify); off by default (unlike ``rate_limits``), so that tests which
+    #: start several clients in a row need not wait 5 s between them.
     identify_limits: bool = False
     #: Shards ``GET /gateway/bot`` recommends.
     recommended_shards: int = 1

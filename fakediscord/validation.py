@@ -178,7 +178,9 @@ def _check_components(tree: ErrorTree, components: Any) -> None:
         tree.add(("components",), "BASE_TYPE_ARRAY", "Must be an array.")
         return
     seen: set[str] = set()
+    ids: set[int] = set()
     for path, component in walk_components(components):
+        _check_component_id(tree, path, component.get("id"), ids)
         custom_id = component.get("custom_id")
         if custom_id is None:
             continue
@@ -193,6 +195,24 @@ def _check_components(tree: ErrorTree, components: Any) -> None:
         seen.add(custom_id)
     if len(components) > 40:
         tree.too_long(("components",), 40)
+
+
+def _check_component_id(
+    tree: ErrorTree, path: tuple[str | int, ...], value: Any, ids: set[int]
+) -> None:
+    """A component's own ``id``: absent (Discord numbers it) or a unique 32-bit integer."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+        tree.add(("components", *path, "id"), "NUMBER_TYPE_COERCE", "Value is not int32.")
+    elif value in ids:
+        tree.add(
+            ("components", *path, "id"),
+            "COMPONENT_ID_DUPLICATED",
+            "Component id cannot be duplicated",
+        )
+    elif value != 0:  # 0 means "number it for me"
+        ids.add(value)
 
 
 def walk_components(

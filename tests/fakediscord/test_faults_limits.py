@@ -131,11 +131,19 @@ async def test_the_global_limit_answers_a_global_429(
     assert fd.rate_limiter.limited_global == 1
 
 
-async def test_interaction_callbacks_are_not_limited(fd: FakeDiscord) -> None:
+async def test_interaction_callbacks_carry_headers_but_skip_the_global_limit(
+    fd: FakeDiscord,
+) -> None:
+    """Callbacks answer with X-RateLimit-* (as Discord's do), each interaction in its own
+    bucket, and never count against the global limit."""
     limits_on(fd, per_second=1)
-    assert fd.rate_limiter.check("POST", "/interactions/1/token/callback") == {}
-    for _ in range(3):
-        assert fd.rate_limiter.check("POST", "/interactions/1/token/callback") == {}
+    per_route = fd.settings.route_rate_limit[0]
+    for interaction in range(1, 4):
+        route = f"/interactions/{interaction}/token{interaction}/callback"
+        headers = fd.rate_limiter.check("POST", route)
+        assert headers["X-RateLimit-Remaining"] == str(per_route - 1)
+    assert fd.rate_limiter.check("GET", "/users/@me")["X-RateLimit-Limit"] == str(per_route)
+    assert fd.rate_limiter.limited == 0
 
 
 # -- rate limits: the real discord.py client obeys them ----------------------------------
