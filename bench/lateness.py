@@ -194,6 +194,7 @@ async def end_to_end(count: int, folder: Path, *, paced: bool) -> dict[str, Any]
         wait_for_nonces,
     )
     from fakediscord import World
+    from fakediscord.settings import EmulatorSettings
     from storage import Database, TaskRepository
 
     world = World()
@@ -206,7 +207,10 @@ async def end_to_end(count: int, folder: Path, *, paced: bool) -> dict[str, Any]
         await TaskRepository(db).create_many(
             date_tasks([first] * count, [guild.id], lambda i: channels[i].id, prefix="e2e")
         )
-    async with running_bot(world, path, dev_channel_id=dev.id) as (fd, bot):
+    # Paced, the bot meets Discord's limits (on in the emulator, as on Discord); unpaced is
+    # the target's "no rate limit" condition, so the emulator's limits are off for it too.
+    emulator = EmulatorSettings(rate_limits=paced)
+    async with running_bot(world, path, dev_channel_id=dev.id, emulator=emulator) as (fd, bot):
         if not paced:
             bot.pacer.limit = 10**9
         spare = first - time.time()

@@ -69,6 +69,11 @@ def probe(
     app: App, caplog: pytest.LogCaptureFixture, request: pytest.FixtureRequest
 ) -> Iterator[Probe]:
     caplog.set_level(logging.WARNING)
+    # Rate limits off, on purpose: fuzzing proves input handling, and every example's post
+    # goes to the same few channels, so Discord's 5 posts per 5 s per channel would make each
+    # property wait out about a minute (15 examples: 7.4 s on, 3.0 s off). The limits are
+    # proved in tests/fakediscord/test_faults_limits.py and the rate-limited e2e proofs.
+    app.fd.settings.rate_limits = False
     probe = Probe(app, caplog)
     yield probe
     print(
