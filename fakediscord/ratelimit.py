@@ -11,7 +11,8 @@ route template and the route's major parameter (channel, guild or webhook id), a
 
 Interaction callbacks do not count against the global limit (as on Discord); each
 interaction has its own bucket, so they carry the headers but are never refused in practice.
-The limits are read at every request, so a test may change them at any time (:meth:`RateLimiter.reset` forgets what was counted so far).
+The limits are read at every request, so a test may change them at any time
+(:meth:`RateLimiter.reset` forgets what was counted so far).
 
 Each bucket is a sliding log: a request is accepted only while fewer than ``count`` accepted
 requests of its bucket lie in the last ``seconds``, so no window of that length ever holds
