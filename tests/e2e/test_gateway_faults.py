@@ -94,6 +94,16 @@ FAULTS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def without_rate_limits(fd: FakeDiscord) -> None:
+    """Discord's rate limits off for these proofs, on purpose: their burst (100 posts to 10
+    channels within 5 s, 10 per channel) is above Discord's 5 posts per 5 s per channel, so
+    under the limits half of each channel's posts wait about 5 s and no gateway fault could
+    meet ON_TIME (2 s). What they prove is that gateway faults lose and double nothing and
+    delay no post; a workload within the limits (20 channels) would prove it under them."""
+    fd.settings.rate_limits = False
+
+
 @pytest.fixture
 def scene() -> Scene:
     """The e2e guild with ten more channels for the burst."""
