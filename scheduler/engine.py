@@ -261,8 +261,11 @@ class Engine:
         log.info("Engine ready: %s", self.startup_report)
         return dict(self.startup_report)
 
-    async def stop(self, grace: float = 0.0) -> None:
-        """Stop waking; runs in flight get `grace` seconds to finish before they are cancelled."""
+    async def stop(self, grace: float = 0.0, *, hand_over: bool = True) -> None:
+        """Stop waking; runs in flight get `grace` seconds to finish before they are cancelled.
+        With `hand_over`, the leases of runs left unfinished lapse at once, so another
+        process re-sends them within a second; without it they lapse when their lease ends,
+        as after a crash (tests of the takeover path use that)."""
         await self.waker.stop()
         await self.duties.stop()
         listening, self._listening = self._listening, None
@@ -270,6 +273,8 @@ class Engine:
             await listening.close()
         await self.dispatcher.stop(grace)
         await self.finisher.join()
+        if hand_over:
+            await self.leases.give_up()
         await self.alerts.close()
 
     async def drain(self) -> None:

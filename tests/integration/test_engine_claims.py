@@ -137,8 +137,10 @@ async def test_a_dead_engines_run_is_resent_by_the_other_with_the_same_nonce(
     task = await _stuck_on_a(engines, asyncio.Event())
     assert b.engine is not None
     assert await b.engine.reap() == 0  # A's lease holds: not B's to take
-    await a.close()  # A dies mid-post: nothing finished, its lease no longer extended
-    engines.clock.advance(seconds=LEASE + 1)
+    await a.die()  # A dies mid-post: nothing finished, its lease no longer extended
+    engines.clock.advance(seconds=LEASE - 1)
+    assert await b.engine.reap() == 0  # the lease has not lapsed yet
+    engines.clock.advance(seconds=2)
     assert await b.engine.reap() == 1
     await b.engine.drain()
     nonce = make_nonce(task.id, DUE, 0)
@@ -151,12 +153,29 @@ async def test_a_dead_engines_run_is_resent_by_the_other_with_the_same_nonce(
     assert "runs_interrupted" in b.alerter.kinds()
 
 
+async def test_a_stopped_engines_unfinished_run_is_taken_over_at_once(engines: Engines) -> None:
+    """A clean stop (SIGTERM) with a post still in flight after the grace: A lets the lease
+    lapse as it stops, so B takes the run over at its next reap, not a lease later, and
+    re-sends it with the same nonce."""
+    a, b = engines.a, engines.b
+    task = await _stuck_on_a(engines, asyncio.Event())
+    assert b.engine is not None
+    assert await b.engine.reap() == 0
+    await a.close()  # grace 0: the stuck post is cancelled, its run left `running`
+    assert await b.engine.reap() == 1  # no time has passed
+    await b.engine.drain()
+    nonce = make_nonce(task.id, DUE, 0)
+    assert [c.nonce for c in b.deliverer.calls] == [nonce]
+    [run] = await b.engine.runs.list_for_task(task.id)
+    assert (run.status, run.claimed_by, run.fence) == (RunStatus.OK, "B", 2)
+
+
 async def test_a_dead_engines_run_past_the_resume_window_is_unknown_and_reported(
     engines: Engines,
 ) -> None:
     a, b = engines.a, engines.b
     task = await _stuck_on_a(engines, asyncio.Event())
-    await a.close()
+    await a.die()
     engines.clock.advance(seconds=b.config.resume_window_seconds + 1)
     assert b.engine is not None
     assert await b.engine.reap() == 1
